@@ -1,0 +1,1 @@
+"""fieldbot: coordinate preparation work across a tree of field units over Telegram."""

@@ -1,0 +1,101 @@
+"""The one application factory: ``build_application(config)``.
+
+The engine, migrations and outbox sender start in ``post_init`` and stop in
+``post_shutdown``; every handler module is registered here, explicitly.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, cast
+
+from telegram import BotCommand
+from telegram.error import TelegramError
+from telegram.ext import ApplicationBuilder, ContextTypes
+
+from bot.clock import Clock, SystemClock
+from bot.commands import GUEST
+from bot.config import Config
+from bot.context import RUNTIME_KEY, FieldbotApp, FieldbotContext
+from bot.i18n import t
+from bot.outbox import OutboxSender
+from bot.pacing import ChatSpacing, Pacer
+from bot.ratelimit import PacedRateLimiter
+from bot.runtime import Runtime
+from handlers import account, fallback, invites, onboarding
+from storage.db import Database
+from storage.migrate import upgrade
+
+log = logging.getLogger(__name__)
+
+HANDLER_MODULES = (onboarding, account, invites, fallback)  # fallback must stay last
+
+
+def build_application(config: Config, clock: Clock | None = None) -> FieldbotApp:
+    """A ready-to-start Application; nothing touches the network or database until it starts."""
+    context_types = ContextTypes(context=FieldbotContext)
+    pool = config.outbox.max_in_flight + 16
+    pacer = Pacer(config.outbox.rate_per_second, config.outbox.burst)
+    spacing = ChatSpacing(config.outbox.per_chat_interval, config.outbox.group_per_minute)
+    builder = (
+        ApplicationBuilder()
+        .token(config.telegram.token)
+        .base_url(config.telegram.base_url)
+        .base_file_url(config.telegram.base_file_url)
+        .context_types(context_types)
+        .connection_pool_size(pool)
+        .read_timeout(config.telegram.request_timeout)
+        .write_timeout(config.telegram.request_timeout)
+        .get_updates_read_timeout(config.telegram.poll_timeout + 10)
+        .concurrent_updates(64)
+        .rate_limiter(PacedRateLimiter(pacer, spacing))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    app = cast(FieldbotApp, builder.build())
+    app.bot_data[RUNTIME_KEY] = Runtime(
+        config=config,
+        clock=clock or SystemClock(),
+        db=cast(Database, None),
+        pacer=pacer,
+        spacing=spacing,
+    )
+    for module in HANDLER_MODULES:
+        module.register(app)
+    return app
+
+
+def runtime_of(app: FieldbotApp) -> Runtime:
+    runtime: Runtime = app.bot_data[RUNTIME_KEY]
+    return runtime
+
+
+async def _post_init(app: Any) -> None:
+    runtime = runtime_of(app)
+    config = runtime.config
+    runtime.db = Database(config.database.url, config.database.echo)
+    await upgrade(runtime.db.engine)
+    runtime.bot_username = config.telegram.bot_username or app.bot.username
+    try:
+        await app.bot.set_my_commands(
+            [BotCommand(name, t(config.default_language, f"commands.{name}")) for name in GUEST]
+        )
+    except TelegramError:  # menus are a convenience; the bot works without them
+        log.warning("could not set the default command menu", exc_info=True)
+    runtime.sender = OutboxSender(
+        runtime.db, app.bot, runtime.clock, config.outbox, runtime.pacer, runtime.spacing
+    )
+    await runtime.sender.start()
+    log.info("fieldbot started as @%s", runtime.bot_username)
+
+
+async def _post_shutdown(app: Any) -> None:
+    runtime = runtime_of(app)
+    if runtime.sender is not None:
+        await runtime.sender.stop()
+        runtime.sender = None
+    if runtime.db is not None:
+        await runtime.db.dispose()
+
+
+__all__ = ["build_application", "runtime_of"]

@@ -1,0 +1,253 @@
+"""The ``fieldbot`` command line: run the bot, manage the schema, units, invitations, members."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+from bot.clock import SystemClock
+from bot.config import Config, ConfigError, load_config
+from bot.durations import parse_duration
+from bot.i18n import t
+from bot.qr import write_qr
+from bot.services import members as member_service
+from bot.services import onboarding
+from bot.services import units as unit_service
+from bot.services.authz import Actor
+from bot.timefmt import local
+from storage.db import Database
+from storage.migrate import current_revision, upgrade
+from storage.models import Role
+
+EXIT_USAGE = 2
+MAX_ERRORS_SHOWN = 50
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fieldbot", description="Field coordination bot")
+    parser.add_argument(
+        "--config", help="path to config.toml (default: $FIELDBOT_CONFIG or ./config.toml)"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="run the bot against Telegram (needs a token)")
+    demo = commands.add_parser("demo", help="play a scripted demo against the built-in emulator")
+    demo.add_argument("--quiet", action="store_true", help="print only the summary")
+
+    db = commands.add_parser("db", help="database schema").add_subparsers(
+        dest="db_command", required=True
+    )
+    db.add_parser("upgrade", help="apply every migration")
+
+    units = commands.add_parser("units", help="organisation tree").add_subparsers(
+        dest="units_command", required=True
+    )
+    imp = units.add_parser(
+        "import", help="create/update units from CSV: code,name,level,parent_code"
+    )
+    imp.add_argument("file", type=Path)
+    units.add_parser("list", help="print the tree")
+
+    invite = commands.add_parser("invite", help="invitations").add_subparsers(
+        dest="invite_command", required=True
+    )
+    create = invite.add_parser("create", help="create an invitation link and QR code")
+    create.add_argument("--unit", required=True, help="unit code")
+    create.add_argument("--role", required=True, choices=[r.value for r in Role])
+    create.add_argument("--uses", type=int, default=1)
+    create.add_argument("--expires", default=None, help="validity, e.g. 7d (default from config)")
+    create.add_argument("--auto-approve", action="store_true")
+    create.add_argument("--qr", type=Path, default=None, help="where to write the QR PNG")
+
+    members = commands.add_parser("members", help="members").add_subparsers(
+        dest="members_command", required=True
+    )
+    listing = members.add_parser("list", help="list members")
+    listing.add_argument("--unit", default=None, help="only this unit's subtree")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(t(None, "cli.config_error", key=exc.key, message=exc.message), file=sys.stderr)
+        return EXIT_USAGE
+    logging.basicConfig(
+        level=config.logging.level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    if args.command == "run":
+        if not config.telegram.token:
+            print(t(config.default_language, "cli.no_token"), file=sys.stderr)
+            return EXIT_USAGE
+        from bot.runner import run_forever
+
+        run_forever(config)
+        return 0
+    if args.command == "demo":
+        from bot.demo import run_demo
+
+        return asyncio.run(run_demo(quiet=args.quiet))
+    action = _ACTIONS[(args.command, getattr(args, f"{args.command}_command"))]
+    return asyncio.run(_with_db(config, lambda db: action(config, db, args)))
+
+
+async def _with_db(config: Config, body: Callable[[Database], Awaitable[int]]) -> int:
+    db = Database(config.database.url, config.database.echo)
+    try:
+        await upgrade(db.engine)
+        return await body(db)
+    finally:
+        await db.dispose()
+
+
+async def _db_upgrade(config: Config, db: Database, args: argparse.Namespace) -> int:
+    print(t(config.default_language, "cli.db_upgraded", revision=await current_revision(db.engine)))
+    return 0
+
+
+def format_import_errors(lang: str, error: unit_service.UnitImportError) -> str:
+    lines = [t(lang, "units_import.failed", count=len(error.errors))]
+    for item in error.errors[:MAX_ERRORS_SHOWN]:
+        message = t(lang, item.key, **item.params)
+        lines.append(t(lang, "units_import.line", line=item.line, message=message))
+    if len(error.errors) > MAX_ERRORS_SHOWN:
+        lines.append(t(lang, "units_import.more", count=len(error.errors) - MAX_ERRORS_SHOWN))
+    return "\n".join(lines)
+
+
+async def _units_import(config: Config, db: Database, args: argparse.Namespace) -> int:
+    lang = config.default_language
+    if not args.file.is_file():
+        print(t(lang, "cli.file_missing", path=args.file), file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        async with db.session() as session:
+            summary = await unit_service.import_units(
+                session, SystemClock(), Actor.system(), args.file.read_bytes()
+            )
+    except unit_service.UnitImportError as error:
+        print(format_import_errors(lang, error), file=sys.stderr)
+        return 1
+    print(
+        t(
+            lang,
+            "units_import.done",
+            created=summary.created,
+            updated=summary.updated,
+            unchanged=summary.unchanged,
+        )
+    )
+    return 0
+
+
+async def _units_list(config: Config, db: Database, args: argparse.Namespace) -> int:
+    async with db.session() as session:
+        units = await unit_service.list_units(session)
+    if not units:
+        print(t(config.default_language, "cli.units_empty"))
+        return 0
+    print(t(config.default_language, "cli.units_header"))
+    for unit in units:
+        parent = unit.parent_code or "-"
+        print(f"{'  ' * unit.depth}{unit.code} | {unit.name} | {unit.level} | {parent}")
+    return 0
+
+
+async def _bot_username(config: Config) -> str | None:
+    if config.telegram.bot_username:
+        return config.telegram.bot_username
+    if not config.telegram.token:
+        return None
+    from telegram import Bot
+
+    async with Bot(config.telegram.token, base_url=config.telegram.base_url) as bot:
+        return bot.username
+
+
+async def _invite_create(config: Config, db: Database, args: argparse.Namespace) -> int:
+    lang = config.default_language
+    username = await _bot_username(config)
+    if not username:
+        print(t(lang, "cli.need_username"), file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        ttl = parse_duration(args.expires) if args.expires else config.onboarding.invite_ttl
+        async with db.session() as session:
+            created = await onboarding.create_invitation(
+                session,
+                SystemClock(),
+                Actor.system(),
+                args.unit,
+                Role(args.role),
+                uses=args.uses,
+                ttl=ttl,
+                auto_approve=args.auto_approve,
+            )
+    except ValueError as exc:
+        key = exc.key if isinstance(exc, onboarding.InvalidInvitation) else "invite.bad_ttl"
+        print(t(lang, key), file=sys.stderr)
+        return EXIT_USAGE
+    except onboarding.UnknownUnit as exc:
+        print(t(lang, "cli.unknown_unit", code=exc.code), file=sys.stderr)
+        return 1
+    link = onboarding.deep_link(username, created.code)
+    qr_path = (
+        args.qr or Path(config.onboarding.qr_dir) / f"invite-{created.id}-{created.unit_code}.png"
+    )
+    write_qr(link, qr_path)
+    print(
+        t(
+            lang,
+            "cli.invite_created",
+            link=link,
+            unit=created.unit_name,
+            code=created.unit_code,
+            role=member_service.role_label(lang, created.role),
+            uses=created.max_uses,
+            expires=local(created.expires_at, config.tz),
+            auto=t(lang, "cli.invite_auto") if created.auto_approve else "",
+            qr=qr_path,
+        )
+    )
+    return 0
+
+
+async def _members_list(config: Config, db: Database, args: argparse.Namespace) -> int:
+    lang = config.default_language
+    async with db.session() as session:
+        scope = None
+        if args.unit:
+            views = await unit_service.list_units(session)
+            match = next((u for u in views if u.code == args.unit), None)
+            if match is None:
+                print(t(lang, "cli.unknown_unit", code=args.unit), file=sys.stderr)
+                return 1
+            scope = match.path
+        members = await member_service.list_members(session, Actor.system(), scope or "/")
+    if not members:
+        print(t(lang, "cli.members_empty"))
+        return 0
+    print(t(lang, "cli.members_header"))
+    for m in members:
+        print(
+            f"{m.id} | {m.full_name} | {m.unit_code} | {member_service.role_label(lang, m.role)}"
+            f" | {member_service.status_label(lang, m.status)} | {m.language}"
+        )
+    return 0
+
+
+_ACTIONS: dict[
+    tuple[str, str], Callable[[Config, Database, argparse.Namespace], Awaitable[int]]
+] = {
+    ("db", "upgrade"): _db_upgrade,
+    ("units", "import"): _units_import,
+    ("units", "list"): _units_list,
+    ("invite", "create"): _invite_create,
+    ("members", "list"): _members_list,
+}

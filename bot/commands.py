@@ -1,0 +1,23 @@
+"""Which commands each member sees, in /help and in the Telegram menu."""
+
+from __future__ import annotations
+
+from storage.models import MemberStatus, Role
+
+GUEST = ("start", "help", "lang")
+BASE = ("help", "me", "lang")
+BY_ROLE: dict[Role, tuple[str, ...]] = {
+    Role.OFFICER: BASE,
+    Role.OBSERVER: BASE,
+    Role.COORDINATOR: (*BASE, "invite"),
+    Role.ADMIN: (*BASE, "invite"),
+}
+
+
+def commands_for(role: Role | None, status: MemberStatus | None) -> tuple[str, ...]:
+    """Command names, without the slash; their descriptions are ``commands.<name>``."""
+    if role is None or status is None:
+        return GUEST
+    if status != MemberStatus.ACTIVE:
+        return BASE
+    return BY_ROLE[role]

@@ -1,0 +1,220 @@
+"""``make demo``: a sample organisation, the real bot against the emulator, simulated people.
+
+Prints what each person saw. Exits non-zero if anyone did not see what they should have.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import textwrap
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from bot.clock import SystemClock
+from bot.config import Config, DatabaseConfig, TelegramConfig
+from bot.emulator import BotApiEmulator, LimitSettings, Person
+from bot.emulator.world import SimMessage
+from bot.runner import serve
+from bot.services import onboarding
+from bot.services import units as unit_service
+from bot.services.authz import Actor
+from storage.db import Database
+from storage.migrate import upgrade
+from storage.models import Role
+
+SAMPLE_UNITS = """code,name,level,parent_code
+BCA,Bộ Công an — Ban Chỉ đạo,ministry,
+HNI,Công an TP Hà Nội,province,BCA
+HNI-BD,Công an quận Ba Đình,district,HNI
+HNI-BD-PX,Công an phường Phúc Xá,commune,HNI-BD
+HNI-BD-TB,Công an phường Trúc Bạch,commune,HNI-BD
+QNI,Công an tỉnh Quảng Ninh,province,BCA
+QNI-HL,Công an TP Hạ Long,district,QNI
+QNI-HL-BC,Công an phường Bãi Cháy,commune,QNI-HL
+DNG,Công an TP Đà Nẵng,province,BCA
+DNG-HC,Công an quận Hải Châu,district,DNG
+DNG-HC-TB,Công an phường Thạch Thang,commune,DNG-HC
+"""
+
+
+class Transcript:
+    """Prints what each simulated person sends and sees, as it happens."""
+
+    def __init__(self, emulator: BotApiEmulator, quiet: bool) -> None:
+        self.quiet = quiet
+        self.names: dict[int, str] = {}
+        emulator.world.listeners.append(self.on_event)
+
+    def know(self, person: Person) -> None:
+        self.names[person.user.id] = person.name
+
+    def say(self, text: str) -> None:
+        if not self.quiet:
+            print(text, flush=True)
+
+    def scene(self, title: str) -> None:
+        self.say(f"\n━━ {title} ━━")
+
+    def on_event(self, event: str, data: dict[str, Any]) -> None:
+        if event == "user_message":
+            message: SimMessage = data["message"]
+            self.say(f"[{data['person'].name}] ➜ {message.text}")
+        elif event == "user_press":
+            label = next(
+                (
+                    b["text"]
+                    for b in data["message"].buttons()
+                    if b.get("callback_data") == data["data"]
+                ),
+                data["data"],
+            )
+            self.say(f"[{data['person'].name}] 👆 {label}")
+        elif event in ("bot_message", "bot_edit"):
+            message = data["message"]
+            who = self.names.get(message.chat_id, str(message.chat_id))
+            mark = "✎ (sửa)" if event == "bot_edit" else "⬅"
+            body = message.body + (" 🖼" if message.photo else "")
+            self.say(textwrap.indent(body, "    ").replace("    ", f"[{who}] {mark} ", 1))
+            buttons = message.buttons()
+            if buttons:
+                self.say("      " + "  ".join(f"[{b['text']}]" for b in buttons))
+        elif event == "answer" and data["answer"].text:
+            self.say(f"      (trả lời nút bấm: {data['answer'].text})")
+
+
+class DemoFailed(Exception):
+    pass
+
+
+def expect(condition: bool, what: str) -> None:
+    if not condition:
+        raise DemoFailed(what)
+
+
+async def _prepare(db: Database) -> dict[str, str]:
+    """Load the tree and make the invitations an admin would make with the CLI."""
+    await upgrade(db.engine)
+    clock, admin = SystemClock(), Actor.system()
+    async with db.session() as session:
+        await unit_service.import_units(session, clock, admin, SAMPLE_UNITS.encode())
+        codes = {}
+        for name, unit, role, uses, auto in (
+            ("ministry", "BCA", Role.COORDINATOR, 1, True),
+            ("hanoi", "HNI", Role.COORDINATOR, 1, True),
+            ("phucxa", "HNI-BD-PX", Role.OFFICER, 5, False),
+            ("baichay", "QNI-HL-BC", Role.OFFICER, 5, False),
+        ):
+            created = await onboarding.create_invitation(
+                session,
+                clock,
+                admin,
+                unit,
+                role,
+                uses=uses,
+                ttl=Config().onboarding.invite_ttl,
+                auto_approve=auto,
+            )
+            codes[name] = created.code
+    return codes
+
+
+async def run_demo(quiet: bool = False) -> int:
+    with tempfile.TemporaryDirectory(prefix="fieldbot-demo-") as tmp:
+        emulator = BotApiEmulator(limits=LimitSettings(latency_min=0.01, latency_max=0.04))
+        await emulator.start()
+        transcript = Transcript(emulator, quiet)
+        config = replace(
+            Config(),
+            telegram=TelegramConfig(
+                token=emulator.token,
+                base_url=emulator.base_url,
+                base_file_url=emulator.base_file_url,
+                poll_timeout=1.0,
+            ),
+            database=DatabaseConfig(url=f"sqlite+aiosqlite:///{Path(tmp) / 'demo.db'}"),
+        )
+        db = Database(config.database.url)
+        codes = await _prepare(db)
+        await db.dispose()
+        stop, started = asyncio.Event(), asyncio.Event()
+        bot_task = asyncio.create_task(serve(config, stop, started=started))
+        try:
+            await asyncio.wait_for(started.wait(), 30)
+            await _play(emulator, transcript, codes)
+            print("\n✔ demo finished: every person saw what they should", flush=True)
+            return 0
+        except DemoFailed as failure:
+            print(f"\n✘ demo failed: {failure}", flush=True)
+            return 1
+        finally:
+            stop.set()
+            await bot_task
+            await emulator.stop()
+
+
+async def _play(emu: BotApiEmulator, show: Transcript, codes: dict[str, str]) -> None:
+    people = {
+        "bao": emu.person("Trần Quốc", "Bảo", "tqbao"),
+        "hoa": emu.person("Lê Thị", "Hoa", "lthoa"),
+        "an": emu.person("Nguyễn Văn", "An", "nvan"),
+        "binh": emu.person("Phạm Thanh", "Bình"),
+        "cuong": emu.person("Đỗ Mạnh", "Cường"),
+    }
+    for person in people.values():
+        show.know(person)
+    bao, hoa, an, binh, cuong = (people[k] for k in ("bao", "hoa", "an", "binh", "cuong"))
+
+    show.scene("1. Điều phối viên đăng ký bằng link tự kích hoạt")
+    reply = await bao.ask(f"/start {codes['ministry']}")
+    expect("Chào mừng" in reply.body, "the ministry coordinator is active at once")
+    reply = await hoa.ask(f"/start {codes['hanoi']}")
+    expect("Chào mừng" in reply.body, "the Hà Nội coordinator is active at once")
+
+    show.scene("2. Cán bộ phường Phúc Xá đăng ký, chờ duyệt")
+    hoa.read_all()
+    reply = await an.ask(f"/start {codes['phucxa']}")
+    expect("chờ điều phối viên phê duyệt" in reply.body, "the officer waits for approval")
+    request = await hoa.next_message()
+    expect("Yêu cầu đăng ký mới" in request.body, "the Hà Nội coordinator is asked to approve")
+
+    show.scene("3. Điều phối viên phê duyệt")
+    stale_data = request.buttons()[1]["callback_data"]  # what the phone keeps if it lags
+    an.read_all()
+    answer = await hoa.press(request, "Phê duyệt")
+    expect(answer.text == "Đã phê duyệt.", "the tap is answered")
+    approved = await an.next_message()
+    expect("đã được phê duyệt" in approved.body, "the officer learns of the approval")
+    await hoa.wait_until(lambda: not request.buttons())
+    expect("đã được" in request.body, "the approval request now shows the decision")
+
+    show.scene("4. Bấm lại nút cũ — không có gì thay đổi")
+    again = await hoa.await_answer(hoa.press_data(request, stale_data))
+    expect(again.text is not None and "đã được xử lý" in again.text, "a second tap changes nothing")
+
+    show.scene("5. Cán bộ phường Bãi Cháy đăng ký, bị từ chối")
+    bao.read_all()
+    binh.send(f"/start {codes['baichay']}")
+    await binh.next_message()
+    request = await bao.next_message()
+    binh.read_all()
+    await bao.press(request, "Từ chối")
+    rejected = await binh.next_message()
+    expect("không được phê duyệt" in rejected.body, "the rejected officer is told")
+
+    show.scene("6. Nhập sai mã mời")
+    reply = await cuong.ask("/start SAI-MA-123")
+    expect("Mã mời không đúng" in reply.body, "a wrong code gets a clear answer")
+
+    show.scene("7. Thông tin cá nhân, đổi ngôn ngữ, trợ giúp")
+    reply = await an.ask("/me")
+    expect("Phúc Xá" in reply.body, "/me shows the unit")
+    reply = await an.ask("/lang en")
+    expect("English" in reply.body, "the language switch is confirmed in English")
+    reply = await an.ask("/help")
+    expect("Commands for officer" in reply.body, "help is in English now")
+    reply = await hoa.ask("/invite HNI-BD-TB officer 3")
+    expect("t.me/" in reply.body and bool(reply.photo), "a coordinator gets a link and a QR code")
+    reply = await hoa.ask("/invite QNI-HL-BC")
+    expect("ngoài phạm vi" in reply.body, "a coordinator cannot invite outside their subtree")

@@ -1,0 +1,116 @@
+"""Simulated people: they type text and commands and press inline buttons, as phones do."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from bot.emulator.world import CallbackAnswer, SimMessage, SimUser
+
+if TYPE_CHECKING:
+    from bot.emulator.server import BotApiEmulator
+
+
+class Person:
+    """One Telegram user talking to the bot in a private chat."""
+
+    def __init__(self, emulator: BotApiEmulator, user: SimUser) -> None:
+        self.emulator = emulator
+        self.user = user
+        self._seen = 0  # how many bot messages this person has already read
+
+    @property
+    def name(self) -> str:
+        return " ".join(p for p in (self.user.first_name, self.user.last_name) if p)
+
+    @property
+    def chat(self):  # type: ignore[no-untyped-def]
+        return self.emulator.world.chats[self.user.id]
+
+    def block_bot(self, blocked: bool = True) -> None:
+        self.user.blocked_bot = blocked
+
+    def send(self, text: str) -> SimMessage:
+        """Type ``text`` (a command if it starts with /) and send it."""
+        world = self.emulator.world
+        message = world.add_message(self.chat, False, text=text)
+        world.emit("user_message", {"person": self, "message": message})
+        world.push_update("message", world.message_api(message, self.user.to_api()))
+        return message
+
+    def bot_messages(self) -> list[SimMessage]:
+        return [m for m in self.chat.messages.values() if m.from_bot]
+
+    def last(self) -> SimMessage:
+        messages = self.bot_messages()
+        if not messages:
+            raise AssertionError(f"{self.name} has no message from the bot")
+        return messages[-1]
+
+    async def wait_until(self, condition: Callable[[], bool], within: float = 10.0) -> None:
+        world = self.emulator.world
+        async with asyncio.timeout(within), world.changed:
+            await world.changed.wait_for(condition)
+
+    async def next_message(self, within: float = 10.0) -> SimMessage:
+        """The next bot message this person has not read yet, waiting for it if needed."""
+        try:
+            await self.wait_until(lambda: len(self.bot_messages()) > self._seen, within)
+        except TimeoutError:
+            raise AssertionError(f"{self.name} got no new message within {within}s") from None
+        message = self.bot_messages()[self._seen]
+        self._seen += 1
+        return message
+
+    async def ask(self, text: str, within: float = 10.0) -> SimMessage:
+        """Send ``text`` and return the bot's next message."""
+        self.read_all()
+        self.send(text)
+        return await self.next_message(within)
+
+    def read_all(self) -> None:
+        self._seen = len(self.bot_messages())
+
+    def press_data(self, message: SimMessage, data: str) -> str:
+        """Send a callback query with any data — a modified client can forge it."""
+        world = self.emulator.world
+        query_id = world.new_query_id()
+        world.emit("user_press", {"person": self, "message": message, "data": data})
+        world.push_update(
+            "callback_query",
+            {
+                "id": query_id,
+                "from": self.user.to_api(),
+                "chat_instance": str(self.user.id),
+                "message": world.message_api(message, world.bot_user()),
+                "data": data,
+            },
+        )
+        return query_id
+
+    async def press(self, message: SimMessage, label: str, within: float = 10.0) -> CallbackAnswer:
+        """Press the button whose text contains ``label`` and wait for the bot's answer."""
+        for button in message.buttons():
+            if label in button["text"]:
+                return await self.await_answer(
+                    self.press_data(message, button["callback_data"]), within
+                )
+        labels = [b["text"] for b in message.buttons()]
+        raise AssertionError(f"no button {label!r} on message {message.message_id}: {labels}")
+
+    async def await_answer(self, query_id: str, within: float = 10.0) -> CallbackAnswer:
+        answers = self.emulator.world.answers
+        try:
+            await self.wait_until(lambda: query_id in answers, within)
+        except TimeoutError:
+            raise AssertionError(f"callback {query_id} was not answered in {within}s") from None
+        return answers[query_id]
+
+    def commands(self) -> list[str]:
+        """The command menu the bot set for this person's chat."""
+        world = self.emulator.world
+        for key in (f"chat:{self.user.id}:", "default::"):
+            if key in world.commands:
+                return [c["command"] for c in world.commands[key]]
+        return []

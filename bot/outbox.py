@@ -1,0 +1,321 @@
+"""The outbox sender: the one place that delivers notifications to Telegram.
+
+It claims due rows from the ``outbox`` table, paces them under the overall and per-chat
+limits, and records each outcome: sent (with the Telegram message id), retried later
+(429 waits ``retry_after`` and never drops; network errors and 5xx back off), failed with
+the reason (400), or — on 403 — the member is marked unreachable and their coordinator told.
+Rows claimed by a process that died return to the queue when their lease runs out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import logging
+import time
+import warnings
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from telegram import Bot, BotCommand, BotCommandScope, InlineKeyboardMarkup, Message
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import ExtBot
+
+from bot.clock import Clock
+from bot.config import OutboxConfig
+from bot.pacing import ChatSpacing, Pacer
+from bot.services import members as member_service
+from storage.db import Database
+from storage.models import OutboxMessage, OutboxStatus
+from storage.repositories.outbox import OutboxRepository
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=60)
+HOLD_IN_MEMORY = 2.0  # rows whose chat is busy for longer go back to the table
+EDIT_WAIT = timedelta(seconds=1)
+
+
+BOT_METHODS = {
+    "sendMessage": "send_message",
+    "sendPhoto": "send_photo",
+    "sendDocument": "send_document",
+    "editMessageText": "edit_message_text",
+    "editMessageReplyMarkup": "edit_message_reply_markup",
+    "setMyCommands": "set_my_commands",
+}
+
+
+def typed_kwargs(payload: dict[str, Any], bot: Bot) -> dict[str, Any]:
+    """Turn a stored JSON payload back into the objects python-telegram-bot expects."""
+    kwargs = dict(payload)
+    if "reply_markup" in kwargs:
+        kwargs["reply_markup"] = InlineKeyboardMarkup.de_json(kwargs["reply_markup"], bot)
+    if "commands" in kwargs:
+        kwargs["commands"] = [
+            BotCommand(c["command"], c["description"]) for c in kwargs["commands"]
+        ]
+    if "scope" in kwargs:
+        kwargs["scope"] = BotCommandScope.de_json(kwargs["scope"], bot)
+    return kwargs
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+@dataclass(order=True)
+class _Ready:
+    at: float
+    priority: int
+    id: int
+    row: OutboxMessage = field(compare=False)
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        db: Database,
+        bot: Bot,
+        clock: Clock,
+        settings: OutboxConfig,
+        pacer: Pacer,
+        spacing: ChatSpacing,
+    ) -> None:
+        self.db = db
+        self.bot = bot
+        self.clock = clock
+        self.settings = settings
+        self.pacer = pacer
+        self.spacing = spacing
+        self._ready: list[_Ready] = []
+        self._changes: list[dict[str, Any]] = []
+        self._unreachable: list[tuple[int, str]] = []
+        self._slots = asyncio.Semaphore(settings.max_in_flight)
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.sent = 0
+
+    # -- lifecycle -------------------------------------------------------------------------
+    async def start(self) -> None:
+        async with self.db.session() as session:
+            released = await OutboxRepository(session).release_expired_leases(self.clock.now())
+        if released:
+            log.warning("outbox: %d messages were in flight when the last run stopped", released)
+        self._task = asyncio.create_task(self._run(), name="outbox-sender")
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+        if self._in_flight:
+            await asyncio.gather(*self._in_flight, return_exceptions=True)
+        for ready in self._ready:  # claimed but not sent: give them back now, not at lease end
+            self._changes.append(
+                {"id": ready.id, "status": OutboxStatus.PENDING, "lease_until": None}
+            )
+        self._ready.clear()
+        await self._flush()
+
+    def wake(self) -> None:
+        """New rows were committed: look now instead of at the next poll."""
+        self._wake.set()
+
+    # -- main loop -------------------------------------------------------------------------
+    async def _run(self) -> None:
+        last_flush = time.monotonic()
+        while not self._stopping.is_set():
+            try:
+                if len(self._ready) < self._low_water():
+                    await self._claim()
+                if time.monotonic() - last_flush > 0.05 or len(self._changes) > 200:
+                    await self._flush()
+                    last_flush = time.monotonic()
+                if not self._ready:
+                    await self._idle(self.settings.poll_interval)
+                    continue
+                head = self._ready[0]
+                delay = head.at - time.monotonic()
+                if delay > 0:
+                    await self._idle(min(delay, self.settings.poll_interval))
+                    continue
+                heapq.heappop(self._ready)
+                await self.pacer.acquire()
+                await self._slots.acquire()
+                task = asyncio.create_task(self._deliver(head.row))
+                self._in_flight.add(task)
+                task.add_done_callback(self._in_flight.discard)
+            except Exception:  # keep sending whatever one bad row or a DB hiccup did
+                log.exception("outbox: sender loop error")
+                await self._idle(1.0)
+
+    def _low_water(self) -> int:
+        return max(10, int(self.settings.rate_per_second))
+
+    async def _idle(self, seconds: float) -> None:
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), seconds)
+
+    async def _claim(self) -> None:
+        limit = max(20, int(self.settings.rate_per_second * 2))
+        async with self.db.session() as session:
+            repo = OutboxRepository(session)
+            rows = await repo.claim_due(self.clock.now(), limit, LEASE)
+            if not rows:
+                return
+            deferred = await self._resolve_edits(repo, rows)
+        now = time.monotonic()
+        for row in rows:
+            if row.id in deferred:
+                continue
+            at = self.spacing.free_at(row.chat_id)
+            if at - now > HOLD_IN_MEMORY:
+                self._changes.append(self._later(row, at - now, count_attempt=False))
+                continue
+            at = self.spacing.reserve(row.chat_id)
+            heapq.heappush(self._ready, _Ready(at, row.priority, row.id, row))
+
+    async def _resolve_edits(self, repo: OutboxRepository, rows: list[OutboxMessage]) -> set[int]:
+        """Give edits the message id of what they edit; hold those whose original is unsent."""
+        deferred: set[int] = set()
+        for row in rows:
+            if row.edit_of_id is None or "message_id" in row.payload:
+                continue
+            original = await repo.get(row.edit_of_id)
+            if original is not None and original.telegram_message_id is not None:
+                row.payload = {**row.payload, "message_id": original.telegram_message_id}
+                continue
+            deferred.add(row.id)
+            if original is None or original.status in (OutboxStatus.FAILED, OutboxStatus.CANCELLED):
+                self._changes.append(
+                    {
+                        "id": row.id,
+                        "status": OutboxStatus.CANCELLED,
+                        "lease_until": None,
+                        "last_error": "original not sent",
+                    }
+                )
+            else:
+                self._changes.append(
+                    {
+                        "id": row.id,
+                        "status": OutboxStatus.PENDING,
+                        "lease_until": None,
+                        "not_before": self.clock.now() + EDIT_WAIT,
+                    }
+                )
+        return deferred
+
+    # -- one delivery ----------------------------------------------------------------------
+    async def _deliver(self, row: OutboxMessage) -> None:
+        try:
+            result = await self._call(row)
+        except RetryAfter as exc:
+            seconds = retry_after_seconds(exc)
+            self.pacer.ban(seconds)
+            self.spacing.push_back(row.chat_id, time.monotonic() + seconds)
+            log.warning(
+                "outbox: flood ban of %.0fs on row %d; it will be sent after", seconds, row.id
+            )
+            self._changes.append(self._later(row, seconds, count_attempt=False))
+        except Forbidden as exc:
+            self._changes.append(self._failed(row, f"403 {exc.message}"))
+            if row.member_id is not None:
+                self._unreachable.append((row.member_id, exc.message))
+        except BadRequest as exc:
+            if "message is not modified" in exc.message:
+                self._changes.append(self._done(row, row.payload.get("message_id")))
+            else:
+                self._changes.append(self._failed(row, f"400 {exc.message}"))
+        except (NetworkError, TelegramError) as exc:  # timeouts, 5xx, connection errors
+            if row.attempts + 1 >= self.settings.max_attempts:
+                self._changes.append(self._failed(row, f"gave up: {exc}"))
+            else:
+                backoff = min(
+                    self.settings.backoff_max, self.settings.backoff_base * 2**row.attempts
+                )
+                self._changes.append(self._later(row, backoff, error=str(exc)))
+        except Exception as exc:  # a bug must not lose the row: keep it for a later try
+            log.exception("outbox: unexpected error on row %d", row.id)
+            self._changes.append(self._later(row, self.settings.backoff_max, error=repr(exc)))
+        else:
+            message_id = result.message_id if isinstance(result, Message) else None
+            self._changes.append(self._done(row, message_id))
+            self.sent += 1
+        finally:
+            self._slots.release()
+
+    async def _call(self, row: OutboxMessage) -> Any:
+        """Make the row's Bot API call through the typed method, marked as already paced."""
+        name = BOT_METHODS.get(row.method)
+        if name is None:
+            raise BadRequest(f"unsupported outbox method {row.method}")
+        kwargs = typed_kwargs(row.payload, self.bot)
+        if isinstance(self.bot, ExtBot):
+            kwargs["rate_limit_args"] = {"paced": True}
+        return await getattr(self.bot, name)(**kwargs)
+
+    def _done(self, row: OutboxMessage, message_id: int | None) -> dict[str, Any]:
+        return {
+            "id": row.id,
+            "status": OutboxStatus.SENT,
+            "sent_at": self.clock.now(),
+            "telegram_message_id": message_id,
+            "lease_until": None,
+            "attempts": row.attempts + 1,
+        }
+
+    def _failed(self, row: OutboxMessage, reason: str) -> dict[str, Any]:
+        return {
+            "id": row.id,
+            "status": OutboxStatus.FAILED,
+            "last_error": reason[:1000],
+            "lease_until": None,
+            "attempts": row.attempts + 1,
+        }
+
+    def _later(
+        self,
+        row: OutboxMessage,
+        seconds: float,
+        *,
+        count_attempt: bool = True,
+        error: str | None = None,
+    ) -> dict[str, Any]:
+        change: dict[str, Any] = {
+            "id": row.id,
+            "status": OutboxStatus.PENDING,
+            "lease_until": None,
+            "not_before": self.clock.now() + timedelta(seconds=seconds),
+            "attempts": row.attempts + (1 if count_attempt else 0),
+        }
+        if error is not None:
+            change["last_error"] = error[:1000]
+        return change
+
+    async def _flush(self) -> None:
+        """Write the outcomes gathered since the last flush in one transaction."""
+        if not self._changes and not self._unreachable:
+            return
+        changes, self._changes = self._changes, []
+        unreachable, self._unreachable = self._unreachable, []
+        try:
+            async with self.db.session() as session:
+                await OutboxRepository(session).apply(changes)
+                for member_id, reason in unreachable:
+                    await member_service.mark_unreachable(session, self.clock, member_id, reason)
+        except Exception:
+            self._changes[:0] = changes
+            self._unreachable[:0] = unreachable
+            raise
+        if unreachable:
+            self.wake()

@@ -1,0 +1,29 @@
+"""What every handler and job needs, built once when the application starts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from bot.clock import Clock
+from bot.config import Config
+from bot.pacing import ChatSpacing, Pacer
+from storage.db import Database
+
+if TYPE_CHECKING:
+    from bot.outbox import OutboxSender
+
+
+@dataclass
+class Runtime:
+    config: Config
+    clock: Clock
+    db: Database
+    pacer: Pacer
+    spacing: ChatSpacing
+    bot_username: str = ""
+    sender: OutboxSender | None = field(default=None)
+
+    def wake_sender(self) -> None:
+        if self.sender is not None:
+            self.sender.wake()

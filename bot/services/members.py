@@ -1,0 +1,150 @@
+"""Members: who is acting, their profile, language, reachability and listing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.config import LANGUAGES
+from bot.i18n import t
+from bot.services.authz import Action, Actor, require
+from bot.services.notify import Notifier, Priority
+from storage.models import Member, MemberStatus, Role
+from storage.repositories.audit import AuditRepository
+from storage.repositories.members import MemberRepository
+from storage.repositories.units import ancestor_ids
+
+
+@dataclass(frozen=True)
+class MemberView:
+    id: int
+    telegram_user_id: int
+    chat_id: int
+    full_name: str
+    username: str | None
+    role: Role
+    status: MemberStatus
+    language: str
+    unit_code: str
+    unit_name: str
+    unit_level: str
+    unit_path: str
+    created_at: datetime
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.id, self.role, self.status, self.unit_path, f"member:{self.id}")
+
+
+def view_of(member: Member) -> MemberView:
+    return MemberView(
+        id=member.id,
+        telegram_user_id=member.telegram_user_id,
+        chat_id=member.chat_id,
+        full_name=member.full_name,
+        username=member.username,
+        role=Role(member.role),
+        status=MemberStatus(member.status),
+        language=member.language,
+        unit_code=member.unit.code,
+        unit_name=member.unit.name,
+        unit_level=member.unit.level,
+        unit_path=member.unit.path,
+        created_at=member.created_at,
+    )
+
+
+async def find_member(session: AsyncSession, telegram_user_id: int) -> MemberView | None:
+    member = await MemberRepository(session).get_by_telegram_id(telegram_user_id)
+    return view_of(member) if member else None
+
+
+async def note_seen(
+    session: AsyncSession, clock: Clock, telegram_user_id: int, chat_id: int
+) -> MemberView | None:
+    """The member behind an update; one who wrote to us again is reachable again."""
+    repo = MemberRepository(session)
+    member = await repo.get_by_telegram_id(telegram_user_id)
+    if member is None:
+        return None
+    if member.status == MemberStatus.UNREACHABLE:
+        member.status = MemberStatus.ACTIVE
+        member.chat_id = chat_id
+        member.updated_at = clock.now()
+        AuditRepository(session).record(
+            clock.now(), member.id, f"member:{member.id}", "member.reachable", f"member:{member.id}"
+        )
+    return view_of(member)
+
+
+async def set_language(
+    session: AsyncSession, clock: Clock, telegram_user_id: int, language: str
+) -> MemberView | None:
+    """Switch a registered member's language; returns None for someone not registered."""
+    if language not in LANGUAGES:
+        raise ValueError(f"unsupported language {language!r}")
+    member = await MemberRepository(session).get_by_telegram_id(telegram_user_id)
+    if member is None:
+        return None
+    view = view_of(member)
+    require(view.actor, Action.SET_LANGUAGE)
+    member.language = language
+    member.updated_at = clock.now()
+    Notifier(session, clock.now()).command_menu(member)
+    return view_of(member)
+
+
+async def mark_unreachable(
+    session: AsyncSession, clock: Clock, member_id: int, reason: str
+) -> bool:
+    """Record that Telegram refused delivery (403) and tell the member's coordinators once."""
+    repo = MemberRepository(session)
+    member = await repo.get(member_id)
+    if member is None or member.status == MemberStatus.UNREACHABLE:
+        return False
+    member.status = MemberStatus.UNREACHABLE
+    member.updated_at = clock.now()
+    now = clock.now()
+    AuditRepository(session).record(
+        now, None, "outbox", "member.unreachable", f"member:{member.id}", {"reason": reason}
+    )
+    notifier = Notifier(session, now)
+    for coordinator in await coordinators_over(repo, member.unit.path):
+        if coordinator.id == member.id:
+            continue
+        notifier.message(
+            coordinator,
+            "members.unreachable_notice",
+            priority=Priority.URGENT,
+            name=member.full_name,
+            unit=member.unit.name,
+        )
+    return True
+
+
+async def coordinators_over(repo: MemberRepository, unit_path: str) -> list[Member]:
+    """Active coordinators of the unit or its nearest ancestor that has any; else admins."""
+    for unit_id in reversed(ancestor_ids(unit_path)):
+        found = await repo.active_with_roles_in_units([unit_id], [Role.COORDINATOR])
+        if found:
+            return found
+    return await repo.active_admins()
+
+
+async def list_members(
+    session: AsyncSession, actor: Actor, unit_path: str | None = None
+) -> list[MemberView]:
+    scope = unit_path or actor.unit_path
+    require(actor, Action.LIST_MEMBERS, scope)
+    return [view_of(m) for m in await MemberRepository(session).list_in_subtree(scope)]
+
+
+def role_label(language: str, role: Role | str) -> str:
+    return t(language, f"roles.{role}")
+
+
+def status_label(language: str, status: MemberStatus | str) -> str:
+    return t(language, f"statuses.{status}")

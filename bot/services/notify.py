@@ -1,0 +1,154 @@
+"""Writing notifications to the outbox, rendered in each recipient's language.
+
+Nothing here talks to Telegram: a notification is a row that the outbox sender delivers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import IntEnum
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.commands import commands_for
+from bot.i18n import t
+from storage.models import Member, MemberStatus, OutboxMessage, OutboxStatus, Role
+from storage.repositories.outbox import OutboxRepository
+
+
+class Priority(IntEnum):
+    """Lower goes first: a reply to someone's own action never waits behind a broadcast."""
+
+    REPLY = 0
+    URGENT = 10
+    NORMAL = 100
+    BULK = 200
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    callback_data: str
+
+
+Keyboard = Sequence[Sequence[Button]]
+
+
+def inline_keyboard(rows: Keyboard) -> dict[str, Any]:
+    return {
+        "inline_keyboard": [
+            [{"text": b.label, "callback_data": b.callback_data} for b in row] for row in rows
+        ]
+    }
+
+
+class Notifier:
+    """Queues Bot API calls for members within the caller's transaction."""
+
+    def __init__(self, session: AsyncSession, now: datetime) -> None:
+        self.outbox = OutboxRepository(session)
+        self.now = now
+
+    def _row(
+        self,
+        chat_id: int,
+        member_id: int | None,
+        method: str,
+        payload: dict[str, Any],
+        *,
+        ref: str | None = None,
+        priority: Priority = Priority.NORMAL,
+        edit_of_id: int | None = None,
+    ) -> OutboxMessage:
+        row = OutboxMessage(
+            chat_id=chat_id,
+            member_id=member_id,
+            method=method,
+            payload=payload,
+            ref=ref,
+            edit_of_id=edit_of_id,
+            priority=int(priority),
+            status=OutboxStatus.PENDING,
+            attempts=0,
+            not_before=self.now,
+            created_at=self.now,
+        )
+        self.outbox.add(row)
+        return row
+
+    def text(
+        self,
+        member: Member,
+        text: str,
+        *,
+        keyboard: Keyboard | None = None,
+        ref: str | None = None,
+        priority: Priority = Priority.NORMAL,
+    ) -> OutboxMessage:
+        payload: dict[str, Any] = {"chat_id": member.chat_id, "text": text}
+        if keyboard:
+            payload["reply_markup"] = inline_keyboard(keyboard)
+        return self._row(
+            member.chat_id, member.id, "sendMessage", payload, ref=ref, priority=priority
+        )
+
+    def message(
+        self,
+        member: Member,
+        key: str,
+        *,
+        keyboard: Keyboard | None = None,
+        ref: str | None = None,
+        priority: Priority = Priority.NORMAL,
+        **params: Any,
+    ) -> OutboxMessage:
+        return self.text(
+            member, t(member.language, key, **params), keyboard=keyboard, ref=ref, priority=priority
+        )
+
+    async def replace_copies(self, ref: str, render: Callable[[int | None], str]) -> int:
+        """Replace every copy sent under ``ref`` with final text and no buttons.
+
+        ``render(member_id)`` gives the new text for that member's copy. Copies not yet sent
+        are rewritten in place; sent ones get an edit queued after them. Returns how many
+        copies changed.
+        """
+        changed = 0
+        for row in await self.outbox.by_ref(ref):
+            if row.method != "sendMessage":
+                continue
+            text = render(row.member_id)
+            if row.status == OutboxStatus.PENDING:
+                row.payload = {"chat_id": row.chat_id, "text": text}
+            elif row.status in (OutboxStatus.SENDING, OutboxStatus.SENT):
+                self._row(
+                    row.chat_id,
+                    row.member_id,
+                    "editMessageText",
+                    {"chat_id": row.chat_id, "text": text},
+                    ref=f"{ref}:edit",
+                    priority=Priority.NORMAL,
+                    edit_of_id=row.id,
+                )
+            else:
+                continue
+            changed += 1
+        return changed
+
+    def command_menu(self, member: Member) -> OutboxMessage:
+        """The member's own Telegram command menu, in their language, for their role."""
+        status = MemberStatus(member.status)
+        names = commands_for(Role(member.role), status)
+        commands = [
+            {"command": n, "description": t(member.language, f"commands.{n}")} for n in names
+        ]
+        return self._row(
+            member.chat_id,
+            member.id,
+            "setMyCommands",
+            {"commands": commands, "scope": {"type": "chat", "chat_id": member.chat_id}},
+            priority=Priority.NORMAL,
+        )

@@ -1,0 +1,1 @@
+"""Telegram edge: turn updates into domain calls and results into messages. No rules, no SQL."""

@@ -1,0 +1,82 @@
+"""Helpers shared by handler modules: who is talking, in which language, and replying."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+
+from bot.context import FieldbotContext
+from bot.i18n import t
+from bot.services.members import MemberView, note_seen
+from bot.services.notify import Button
+
+MAX_TEXT = 4096
+
+
+def keyboard(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(b.label, callback_data=b.callback_data) for b in row]
+            for row in rows
+        ]
+    )
+
+
+async def current_member(update: Update, context: FieldbotContext) -> MemberView | None:
+    """The registered member behind this update, or None for a guest."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None:
+        return None
+    runtime = context.runtime
+    async with runtime.db.session() as session:
+        return await note_seen(session, runtime.clock, user.id, chat.id)
+
+
+def language(member: MemberView | None, context: FieldbotContext) -> str:
+    return member.language if member else context.runtime.config.default_language
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Cut a long text at line breaks (or hard, if a line is too long) into sendable parts."""
+    parts: list[str] = []
+    current = ""
+    for line in text.splitlines(keepends=True):
+        while len(line) > limit:
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:limit])
+            line = line[limit:]
+        if len(current) + len(line) > limit:
+            parts.append(current)
+            current = ""
+        current += line
+    if current.strip():
+        parts.append(current)
+    return parts or [text[:limit]]
+
+
+async def reply(
+    update: Update, text: str, buttons: Sequence[Sequence[Button]] | None = None
+) -> Message | None:
+    """Answer the member's own message directly (not a notification, so not the outbox)."""
+    message = update.effective_message
+    if message is None:
+        return None
+    parts = split_text(text)
+    sent = None
+    for index, part in enumerate(parts):
+        markup = keyboard(buttons) if buttons and index == len(parts) - 1 else None
+        sent = await message.reply_text(part, reply_markup=markup, do_quote=False)
+    return sent
+
+
+async def reply_key(
+    update: Update,
+    lang: str,
+    key: str,
+    buttons: Sequence[Sequence[Button]] | None = None,
+    **params: object,
+) -> Message | None:
+    return await reply(update, t(lang, key, **params), buttons)

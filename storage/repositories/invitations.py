@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Invitation, RedeemAttempt
+
+
+class InvitationRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, invitation: Invitation) -> Invitation:
+        self.session.add(invitation)
+        await self.session.flush()
+        return invitation
+
+    async def get_by_hash(self, code_hash: str) -> Invitation | None:
+        return await self.session.scalar(
+            select(Invitation).where(Invitation.code_hash == code_hash)
+        )
+
+    async def take_use(self, invitation_id: int) -> bool:
+        """Consume one use atomically; False when none was left (another user took the last)."""
+        result = await self.session.execute(
+            update(Invitation)
+            .where(Invitation.id == invitation_id, Invitation.uses < Invitation.max_uses)
+            .values(uses=Invitation.uses + 1)
+            .execution_options(synchronize_session="fetch")
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def failed_attempts_since(self, telegram_user_id: int, since: datetime) -> list[datetime]:
+        rows = await self.session.scalars(
+            select(RedeemAttempt.at)
+            .where(RedeemAttempt.telegram_user_id == telegram_user_id, RedeemAttempt.at >= since)
+            .order_by(RedeemAttempt.at)
+        )
+        return list(rows)
+
+    async def record_failed_attempt(self, telegram_user_id: int, at: datetime) -> None:
+        self.session.add(RedeemAttempt(telegram_user_id=telegram_user_id, at=at))
+        await self.session.flush()
+
+    async def count(self) -> int:
+        return int(await self.session.scalar(select(func.count()).select_from(Invitation)) or 0)

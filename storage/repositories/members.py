@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Member, MemberStatus, Role, Unit
+
+
+class MemberRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, member_id: int) -> Member | None:
+        return await self.session.get(Member, member_id)
+
+    async def get_by_telegram_id(self, telegram_user_id: int) -> Member | None:
+        return await self.session.scalar(
+            select(Member).where(Member.telegram_user_id == telegram_user_id)
+        )
+
+    async def languages_of(self, member_ids: Iterable[int]) -> dict[int, str]:
+        rows = await self.session.execute(
+            select(Member.id, Member.language).where(Member.id.in_(list(member_ids)))
+        )
+        return {r.id: r.language for r in rows}
+
+    def add(self, member: Member) -> None:
+        self.session.add(member)
+
+    async def flush(self) -> None:
+        await self.session.flush()
+
+    async def active_with_roles_in_units(
+        self, unit_ids: Iterable[int], roles: Iterable[Role]
+    ) -> list[Member]:
+        """Active members holding one of ``roles`` in one of ``unit_ids``."""
+        stmt = (
+            select(Member)
+            .where(
+                Member.unit_id.in_(list(unit_ids)),
+                Member.role.in_([str(r) for r in roles]),
+                Member.status == MemberStatus.ACTIVE,
+            )
+            .order_by(Member.id)
+        )
+        return list(await self.session.scalars(stmt))
+
+    async def active_admins(self) -> list[Member]:
+        stmt = select(Member).where(Member.role == Role.ADMIN, Member.status == MemberStatus.ACTIVE)
+        return list(await self.session.scalars(stmt.order_by(Member.id)))
+
+    async def list_in_subtree(self, path_prefix: str) -> list[Member]:
+        stmt = (
+            select(Member)
+            .join(Member.unit)
+            .where(Unit.path.startswith(path_prefix, autoescape=True))
+            .order_by(Unit.path, Member.full_name)
+        )
+        return list(await self.session.scalars(stmt))

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import OutboxMessage, OutboxStatus
+
+
+class OutboxRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, message: OutboxMessage) -> None:
+        self.session.add(message)
+
+    async def flush(self) -> None:
+        await self.session.flush()
+
+    async def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[OutboxMessage]:
+        """Mark up to ``limit`` due rows as in flight and return them, most urgent first.
+
+        On PostgreSQL concurrent senders skip each other's rows (SKIP LOCKED); the lease lets a
+        later sender take over rows whose sender died.
+        """
+        pick = (
+            select(OutboxMessage.id)
+            .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.not_before <= now)
+            .order_by(OutboxMessage.priority, OutboxMessage.id)
+            .limit(limit)
+        )
+        if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
+            pick = pick.with_for_update(skip_locked=True)
+        ids = list(await self.session.scalars(pick))
+        if not ids:
+            return []
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.PENDING)
+            .values(status=OutboxStatus.SENDING, lease_until=now + lease)
+            .execution_options(synchronize_session=False)
+        )
+        rows = await self.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids))
+            .order_by(OutboxMessage.priority, OutboxMessage.id)
+            .execution_options(populate_existing=True)
+        )
+        return list(rows)
+
+    async def release_expired_leases(self, now: datetime) -> int:
+        """Return in-flight rows whose sender stopped (crash, kill -9) to the queue."""
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.lease_until < now)
+            .values(status=OutboxStatus.PENDING, lease_until=None)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def apply(self, changes: Sequence[dict[str, Any]]) -> None:
+        """Bulk UPDATE by primary key; each dict carries ``id`` and the columns to set."""
+        if changes:
+            await self.session.execute(update(OutboxMessage), list(changes))
+
+    async def get(self, message_id: int) -> OutboxMessage | None:
+        return await self.session.get(OutboxMessage, message_id)
+
+    async def by_ref(self, ref: str) -> list[OutboxMessage]:
+        rows = await self.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.ref == ref).order_by(OutboxMessage.id)
+        )
+        return list(rows)
+
+    async def count_by_status(self) -> dict[str, int]:
+        rows = await self.session.execute(
+            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+        )
+        return {status: count for status, count in rows.tuples()}
+
+    async def next_due_at(self) -> datetime | None:
+        return await self.session.scalar(
+            select(func.min(OutboxMessage.not_before)).where(
+                OutboxMessage.status == OutboxStatus.PENDING
+            )
+        )

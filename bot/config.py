@@ -39,7 +39,7 @@ class TelegramConfig:
     base_url: str = "https://api.telegram.org/bot"
     base_file_url: str = "https://api.telegram.org/file/bot"
     bot_username: str = ""
-    poll_timeout: float = 30.0
+    poll_timeout: int = 30
     request_timeout: float = 20.0
 
 
@@ -153,8 +153,10 @@ def _validate(config: Config) -> None:
     for key in ("base_url", "base_file_url"):
         if not getattr(tg, key).startswith(("http://", "https://")):
             raise ConfigError(f"telegram.{key}", "must start with http:// or https://")
-    if tg.poll_timeout < 0 or tg.request_timeout <= 0:
-        raise ConfigError("telegram.poll_timeout", "timeouts must be positive")
+    if not 1 <= tg.poll_timeout <= 50:
+        raise ConfigError("telegram.poll_timeout", "must be 1 to 50 seconds")
+    if tg.request_timeout <= 0:
+        raise ConfigError("telegram.request_timeout", "must be positive")
     if not config.database.url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
         raise ConfigError(
             "database.url", "use sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB"

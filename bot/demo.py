@@ -131,7 +131,7 @@ async def run_demo(quiet: bool = False) -> int:
                 token=emulator.token,
                 base_url=emulator.base_url,
                 base_file_url=emulator.base_file_url,
-                poll_timeout=1.0,
+                poll_timeout=1,
             ),
             database=DatabaseConfig(url=f"sqlite+aiosqlite:///{Path(tmp) / 'demo.db'}"),
         )

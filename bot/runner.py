@@ -30,7 +30,7 @@ async def serve(
         assert app.updater is not None  # noqa: S101 - the builder always makes one here
         await app.updater.start_polling(
             poll_interval=0.0,
-            timeout=int(config.telegram.poll_timeout),
+            timeout=config.telegram.poll_timeout,
             drop_pending_updates=False,
             bootstrap_retries=-1,
         )

@@ -78,7 +78,7 @@ class OutboxRepository:
         rows = await self.session.execute(
             select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
         )
-        return {status: count for status, count in rows.tuples()}
+        return {row[0]: row[1] for row in rows}
 
     async def next_due_at(self) -> datetime | None:
         return await self.session.scalar(

@@ -143,12 +143,23 @@ class OutboxSender:
                     await self._idle(self.settings.poll_interval)
                     continue
                 head = self._ready[0]
-                delay = head.at - time.monotonic()
-                if delay > 0:
-                    await self._idle(min(delay, self.settings.poll_interval))
+                now = time.monotonic()
+                if head.at > now:
+                    await self._idle(min(head.at - now, self.settings.poll_interval))
+                    continue
+                free_at = self.spacing.free_at(head.row.chat_id)
+                if free_at > now:  # the chat had a message too recently: wait for its slot
+                    head.at = free_at
+                    heapq.heapreplace(self._ready, head)
                     continue
                 heapq.heappop(self._ready)
+                bans_before = self.pacer.bans
                 await self.pacer.acquire()
+                if self.pacer.bans != bans_before:  # banned while waiting: keep the order
+                    head.at = time.monotonic()
+                    heapq.heappush(self._ready, head)
+                    continue
+                self.spacing.reserve(head.row.chat_id)
                 await self._slots.acquire()
                 task = asyncio.create_task(self._deliver(head.row))
                 self._in_flight.add(task)
@@ -177,11 +188,10 @@ class OutboxSender:
         for row in rows:
             if row.id in deferred:
                 continue
-            at = self.spacing.free_at(row.chat_id)
+            at = max(now, self.spacing.free_at(row.chat_id))
             if at - now > HOLD_IN_MEMORY:
                 self._changes.append(self._later(row, at - now, count_attempt=False))
                 continue
-            at = self.spacing.reserve(row.chat_id)
             heapq.heappush(self._ready, _Ready(at, row.priority, row.id, row))
 
     async def _resolve_edits(self, repo: OutboxRepository, rows: list[OutboxMessage]) -> set[int]:
@@ -220,13 +230,7 @@ class OutboxSender:
         try:
             result = await self._call(row)
         except RetryAfter as exc:
-            seconds = retry_after_seconds(exc)
-            self.pacer.ban(seconds)
-            self.spacing.push_back(row.chat_id, time.monotonic() + seconds)
-            log.warning(
-                "outbox: flood ban of %.0fs on row %d; it will be sent after", seconds, row.id
-            )
-            self._changes.append(self._later(row, seconds, count_attempt=False))
+            self._banned(row, retry_after_seconds(exc))
         except Forbidden as exc:
             self._changes.append(self._failed(row, f"403 {exc.message}"))
             if row.member_id is not None:
@@ -253,6 +257,21 @@ class OutboxSender:
             self.sent += 1
         finally:
             self._slots.release()
+
+    def _banned(self, row: OutboxMessage, seconds: float) -> None:
+        """429: pause everything for ``seconds``, then resume in the original order."""
+        log.warning(
+            "outbox: flood ban of %.0fs (row %d); sending resumes after it", seconds, row.id
+        )
+        self.pacer.ban(seconds)
+        if seconds > LEASE.total_seconds() / 2:  # too long to hold: back to the table
+            self._changes.append(self._later(row, seconds, count_attempt=False))
+            return
+        until = time.monotonic() + seconds
+        for ready in self._ready:
+            ready.at = max(ready.at, until)
+        self._ready.append(_Ready(until, row.priority, row.id, row))
+        heapq.heapify(self._ready)
 
     async def _call(self, row: OutboxMessage) -> Any:
         """Make the row's Bot API call through the typed method, marked as already paced."""

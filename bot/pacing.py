@@ -15,11 +15,13 @@ class Pacer:
         self.tokens = float(burst)
         self.updated = time.monotonic()
         self.banned_until = 0.0
+        self.bans = 0  # how many bans so far: lets a waiter notice one happened meanwhile
         self._lock = asyncio.Lock()
 
     def ban(self, seconds: float) -> None:
         """Telegram said 429: nothing goes out until the ban ends, then the bucket starts empty."""
         until = time.monotonic() + seconds
+        self.bans += 1
         if until > self.banned_until:
             self.banned_until = until
             self.tokens = 0.0
@@ -56,17 +58,14 @@ class ChatSpacing:
         return self.group_interval if chat_id < 0 else self.private_interval
 
     def free_at(self, chat_id: int) -> float:
-        return max(time.monotonic(), self._free_at.get(chat_id, 0.0))
+        """When the chat may next get a message (monotonic time; may be in the past)."""
+        return self._free_at.get(chat_id, 0.0)
 
     def reserve(self, chat_id: int) -> float:
         """Book the chat's next free slot and return when it starts (monotonic time)."""
-        at = self.free_at(chat_id)
+        at = max(time.monotonic(), self.free_at(chat_id))
         self._free_at[chat_id] = at + self.interval(chat_id)
         if len(self._free_at) > 100_000:  # forget chats whose slots are long past
             now = time.monotonic()
             self._free_at = {c: t for c, t in self._free_at.items() if t > now}
         return at
-
-    def push_back(self, chat_id: int, until: float) -> None:
-        """Telegram refused this chat for a while: nothing more to it before ``until``."""
-        self._free_at[chat_id] = max(self._free_at.get(chat_id, 0.0), until)

@@ -32,16 +32,29 @@ async def make_tree(session: AsyncSession, clock: Clock, csv_text: str = TREE) -
 
 
 async def make_member(
-    session: AsyncSession, clock: Clock, unit_code: str, role: Role = Role.OFFICER,
-    status: MemberStatus = MemberStatus.ACTIVE, name: str = "Cán bộ", language: str = "vi",
+    session: AsyncSession,
+    clock: Clock,
+    unit_code: str,
+    role: Role = Role.OFFICER,
+    status: MemberStatus = MemberStatus.ACTIVE,
+    name: str = "Cán bộ",
+    language: str = "vi",
+    telegram_user_id: int | None = None,
 ) -> MemberView:
     unit = await UnitRepository(session).get_by_code(unit_code)
     assert unit is not None, unit_code
-    user_id = next(_telegram_ids)
+    user_id = telegram_user_id or next(_telegram_ids)
     member = Member(
-        telegram_user_id=user_id, chat_id=user_id, full_name=name, username=None,
-        unit_id=unit.id, role=role, status=status, language=language,
-        created_at=clock.now(), updated_at=clock.now(),
+        telegram_user_id=user_id,
+        chat_id=user_id,
+        full_name=name,
+        username=None,
+        unit_id=unit.id,
+        role=role,
+        status=status,
+        language=language,
+        created_at=clock.now(),
+        updated_at=clock.now(),
     )
     session.add(member)
     await session.flush()

@@ -15,8 +15,23 @@ def test_round_trip_and_size(payload) -> None:
 
 @pytest.mark.parametrize(
     "data",
-    [None, "", "md", "md:1", "md:1:x", "md:0:y", "md:-1:y", "md:01:y", "md:abc:y", "md:1:y:z",
-     "lang:fr", "lang:", "xx:1:y", "md:" + "9" * 70 + ":y", "md:1:y\x00"],
+    [
+        None,
+        "",
+        "md",
+        "md:1",
+        "md:1:x",
+        "md:0:y",
+        "md:-1:y",
+        "md:01:y",
+        "md:abc:y",
+        "md:1:y:z",
+        "lang:fr",
+        "lang:",
+        "xx:1:y",
+        "md:" + "9" * 70 + ":y",
+        "md:1:y\x00",
+    ],
 )
 def test_forged_or_malformed_data_decodes_to_nothing(data) -> None:
     assert decode(data) is None

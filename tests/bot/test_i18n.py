@@ -10,8 +10,21 @@ from bot.i18n import catalog, languages, placeholders, t
 ROOT = Path(__file__).parents[2]
 KEY_USE = re.compile(r"""["']((?:[a-z_]+)\.[a-z_]+)["']""")
 PREFIXES = {
-    "commands", "roles", "statuses", "levels", "authz", "start", "approval", "help", "me",
-    "lang", "invite", "errors", "members", "units_import", "cli",
+    "commands",
+    "roles",
+    "statuses",
+    "levels",
+    "authz",
+    "start",
+    "approval",
+    "help",
+    "me",
+    "lang",
+    "invite",
+    "errors",
+    "members",
+    "units_import",
+    "cli",
 }
 
 

@@ -33,8 +33,9 @@ def who(user_id: int = 900, name: str = "Nguyễn Văn An") -> TelegramIdentity:
 
 
 async def _invite(session, clock, unit="HN-BD-PX", role=Role.OFFICER, **kw):
-    return await create_invitation(session, clock, Actor.system(), unit, role,
-                                   ttl=kw.pop("ttl", WEEK), **kw)
+    return await create_invitation(
+        session, clock, Actor.system(), unit, role, ttl=kw.pop("ttl", WEEK), **kw
+    )
 
 
 async def _outbox(session) -> list[OutboxMessage]:
@@ -63,7 +64,9 @@ async def test_pending_registration_asks_the_nearest_coordinators(session, clock
     assert [r.member_id for r in requests] == [district.id]
     buttons = requests[0].payload["reply_markup"]["inline_keyboard"][0]
     assert [b["callback_data"] for b in buttons] == [
-        f"md:{result.member.id}:y", f"md:{result.member.id}:n"]
+        f"md:{result.member.id}:y",
+        f"md:{result.member.id}:n",
+    ]
 
 
 async def test_auto_approve_registers_active(session, clock) -> None:
@@ -132,7 +135,8 @@ async def test_approve_notifies_member_and_closes_every_copy(session, clock) -> 
     result = await decide_member(session, clock, c1.actor, pending.id, approve=True)
     assert result.outcome is Decided.DONE
     member = await MemberRepository(session).get(pending.id)
-    assert member.status == MemberStatus.ACTIVE and member.decided_by_id == c1.id
+    assert member.status == MemberStatus.ACTIVE
+    assert member.decided_by_id == c1.id
     rows = await _outbox(session)
     told = [r for r in rows if r.member_id == pending.id and r.method == "sendMessage"]
     assert "phê duyệt" in told[-1].payload["text"]
@@ -160,7 +164,8 @@ async def test_reject_and_scope(session, clock) -> None:
         with pytest.raises(NotAllowed):
             await decide_member(session, clock, actor, pending.id, approve=True)
     result = await decide_member(session, clock, inside.actor, pending.id, approve=False)
-    assert result.outcome is Decided.DONE and not result.approved
+    assert result.outcome is Decided.DONE
+    assert not result.approved
     member = await MemberRepository(session).get(pending.id)
     assert member.status == MemberStatus.REJECTED
     missing = await decide_member(session, clock, inside.actor, 999_999, approve=True)
@@ -170,16 +175,19 @@ async def test_reject_and_scope(session, clock) -> None:
 async def test_invitation_scope_and_parameters(session, clock) -> None:
     await make_tree(session, clock)
     coordinator = await make_member(session, clock, "HN-BD", Role.COORDINATOR)
-    ok = await create_invitation(session, clock, coordinator.actor, "HN-BD-TB", Role.OFFICER,
-                                 ttl=WEEK)
+    ok = await create_invitation(
+        session, clock, coordinator.actor, "HN-BD-TB", Role.OFFICER, ttl=WEEK
+    )
     assert ok.unit_code == "HN-BD-TB"
     with pytest.raises(NotAllowed):
-        await create_invitation(session, clock, coordinator.actor, "QN-HL-BC", Role.OFFICER,
-                                ttl=WEEK)
+        await create_invitation(
+            session, clock, coordinator.actor, "QN-HL-BC", Role.OFFICER, ttl=WEEK
+        )
     with pytest.raises(NotAllowed):
         await create_invitation(session, clock, coordinator.actor, "HN-BD", Role.ADMIN, ttl=WEEK)
     with pytest.raises(UnknownUnit):
         await create_invitation(session, clock, coordinator.actor, "NOPE", Role.OFFICER, ttl=WEEK)
     with pytest.raises(InvalidInvitation):
-        await create_invitation(session, clock, coordinator.actor, "HN-BD", Role.OFFICER,
-                                uses=0, ttl=WEEK)
+        await create_invitation(
+            session, clock, coordinator.actor, "HN-BD", Role.OFFICER, uses=0, ttl=WEEK
+        )

@@ -39,8 +39,11 @@ async def test_children_may_come_before_parents(session, clock) -> None:
 
 
 async def test_reimport_updates_names_and_parents_without_duplicates(session, clock) -> None:
-    await _import(session, clock, "A,Bộ,ministry,\nB,Tỉnh 1,province,A\nB2,Tỉnh 2,province,A\n"
-                                  "C,Xã,commune,B\n")
+    await _import(
+        session,
+        clock,
+        "A,Bộ,ministry,\nB,Tỉnh 1,province,A\nB2,Tỉnh 2,province,A\nC,Xã,commune,B\n",
+    )
     summary = await _import(session, clock, "B,Tỉnh Một,province,A\nC,Xã,commune,B2\n")
     assert (summary.created, summary.updated, summary.unchanged) == (0, 2, 0)
     units = {u.code: u for u in await list_units(session)}
@@ -53,8 +56,12 @@ async def test_reimport_updates_names_and_parents_without_duplicates(session, cl
 
 
 async def test_moving_a_unit_moves_its_subtree(session, clock) -> None:
-    await _import(session, clock, "A,Bộ,ministry,\nP,Tỉnh,province,A\nQ,Tỉnh 2,province,A\n"
-                                  "D,Huyện,district,P\nX,Xã,commune,D\n")
+    await _import(
+        session,
+        clock,
+        "A,Bộ,ministry,\nP,Tỉnh,province,A\nQ,Tỉnh 2,province,A\n"
+        "D,Huyện,district,P\nX,Xã,commune,D\n",
+    )
     await _import(session, clock, "D,Huyện,district,Q\n")
     units = {u.code: u for u in await list_units(session)}
     assert units["X"].path.startswith(units["Q"].path)
@@ -94,8 +101,10 @@ async def test_cycle_through_existing_units_is_caught(session, clock) -> None:
 
 async def test_empty_and_overlong_names(session, clock) -> None:
     errors = await _errors(session, clock, f"A,,ministry,\nB,{'x' * 201},province,\n")
-    assert errors == [(2, "units_import.empty_name", {}),
-                      (3, "units_import.long_name", {"max": 200})]
+    assert errors == [
+        (2, "units_import.empty_name", {}),
+        (3, "units_import.long_name", {"max": 200}),
+    ]
 
 
 async def test_every_bad_row_is_reported_at_once(session, clock) -> None:
@@ -116,7 +125,8 @@ async def test_utf8_bom_is_accepted(session, clock) -> None:
 
 async def test_missing_columns_and_empty_file(session, clock) -> None:
     assert await _errors(session, clock, b"code,name\nA,B\n") == [
-        (1, "units_import.missing_columns", {"columns": "level, parent_code"})]
+        (1, "units_import.missing_columns", {"columns": "level, parent_code"})
+    ]
     assert await _errors(session, clock, b"") == [(1, "units_import.empty", {})]
     assert await _errors(session, clock, HEADER.encode()) == [(1, "units_import.empty", {})]
 

@@ -33,16 +33,31 @@ class BotEnv:
     def person(self, first: str, last: str | None = None, username: str | None = None) -> Person:
         return self.emulator.person(first, last, username)
 
-    async def invite(self, unit: str, role: Role = Role.OFFICER, *, uses: int = 1,
-                     auto: bool = False, ttl: timedelta = timedelta(days=7)) -> str:
+    async def invite(
+        self,
+        unit: str,
+        role: Role = Role.OFFICER,
+        *,
+        uses: int = 1,
+        auto: bool = False,
+        ttl: timedelta = timedelta(days=7),
+    ) -> str:
         async with self.db.session() as session:
             created = await onboarding.create_invitation(
-                session, self.clock, Actor.system(), unit, role, uses=uses, ttl=ttl,
-                auto_approve=auto)
+                session,
+                self.clock,
+                Actor.system(),
+                unit,
+                role,
+                uses=uses,
+                ttl=ttl,
+                auto_approve=auto,
+            )
         return created.code
 
-    async def member(self, first: str, unit: str, role: Role = Role.OFFICER,
-                     last: str | None = None) -> Person:
+    async def member(
+        self, first: str, unit: str, role: Role = Role.OFFICER, last: str | None = None
+    ) -> Person:
         """A person registered through an auto-approve invitation, with their inbox read."""
         person = self.person(first, last)
         code = await self.invite(unit, role, auto=True)
@@ -76,13 +91,18 @@ FAST_CHATS = LimitSettings(enabled=True, chat_rate=20.0)  # the real 1/s is test
 def e2e_config(emulator: BotApiEmulator, url: str, **outbox: object) -> Config:
     return replace(
         Config(),
-        telegram=TelegramConfig(token=emulator.token, base_url=emulator.base_url,
-                                base_file_url=emulator.base_file_url, poll_timeout=1,
-                                request_timeout=5.0),
+        telegram=TelegramConfig(
+            token=emulator.token,
+            base_url=emulator.base_url,
+            base_file_url=emulator.base_file_url,
+            poll_timeout=1,
+            request_timeout=5.0,
+        ),
         database=DatabaseConfig(url=url),
         onboarding=OnboardingConfig(max_attempts=5, attempt_window=timedelta(minutes=10)),
         outbox=replace(
-            OutboxConfig(), poll_interval=0.05, per_chat_interval=0.06, **outbox  # type: ignore[arg-type]
+            OutboxConfig(),
+            **{"poll_interval": 0.05, "per_chat_interval": 0.06, "backoff_base": 0.2, **outbox},  # type: ignore[arg-type]
         ),
     )
 

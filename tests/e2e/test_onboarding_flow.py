@@ -31,7 +31,8 @@ async def test_register_and_get_approved(env: BotEnv) -> None:
     assert await _status(env, officer.user.id) == MemberStatus.PENDING
 
     request = await coordinator.next_message()
-    assert "An Nguyễn" in request.body and "Phúc Xá" in request.body
+    assert "An Nguyễn" in request.body
+    assert "Phúc Xá" in request.body
     assert [b["text"] for b in request.buttons()] == ["✅ Phê duyệt", "❌ Từ chối"]
 
     officer.read_all()
@@ -40,17 +41,22 @@ async def test_register_and_get_approved(env: BotEnv) -> None:
     approved = await officer.next_message()
     assert "đã được phê duyệt" in approved.body
     await coordinator.wait_until(lambda: not request.buttons())
-    assert "Hoa" in request.body and "phê duyệt" in request.body
+    assert "Hoa" in request.body
+    assert "phê duyệt" in request.body
     assert await _status(env, officer.user.id) == MemberStatus.ACTIVE
     await env.settle()
-    assert "me" in officer.commands() and "invite" not in officer.commands()
+    assert "me" in officer.commands()
+    assert "invite" not in officer.commands()
     assert "invite" in coordinator.commands()
 
     me = await officer.ask("/me")
-    assert "Phúc Xá" in me.body and "cán bộ" in me.body and "đang hoạt động" in me.body
+    assert "Phúc Xá" in me.body
+    assert "cán bộ" in me.body
+    assert "đang hoạt động" in me.body
     async with env.db.session() as session:
         actions = list(await session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
-    assert "member.register" in actions and "member.approve" in actions
+    assert "member.register" in actions
+    assert "member.approve" in actions
 
 
 async def test_register_and_get_rejected(env: BotEnv) -> None:
@@ -80,7 +86,8 @@ async def test_every_coordinator_copy_is_closed_when_one_decides(env: BotEnv) ->
     await second.wait_until(lambda: not request_2.buttons())
     assert "Một" in request_2.body
     late = await second.await_answer(second.press_data(request_2, stale))
-    assert late.text is not None and "đã được xử lý" in late.text
+    assert late.text is not None
+    assert "đã được xử lý" in late.text
     assert await _status(env, officer.user.id) == MemberStatus.ACTIVE
 
 
@@ -120,6 +127,7 @@ async def test_tries_are_limited_per_user(env: BotEnv) -> None:
 async def test_already_registered_member_keeps_their_unit(env: BotEnv) -> None:
     officer = await env.member("Đức", "HN-BD-PX")
     reply = await officer.ask(f"/start {await env.invite('QN-HL-BC')}")
-    assert "đã là thành viên" in reply.body and "Phúc Xá" in reply.body
+    assert "đã là thành viên" in reply.body
+    assert "Phúc Xá" in reply.body
     back = await officer.ask("/start")
     assert "Chào đồng chí Đức" in back.body

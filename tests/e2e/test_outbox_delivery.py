@@ -1,0 +1,139 @@
+"""The outbox under Telegram's limits and faults: nothing dropped, nothing sent into a ban."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.clock import SystemClock
+from bot.emulator import BotApiEmulator, Fault, FaultKind, LimitSettings
+from bot.runner import serve
+from bot.services.notify import Notifier
+from storage.db import Database
+from storage.migrate import upgrade
+from storage.models import Member, MemberStatus, OutboxMessage, OutboxStatus, Role
+from tests.e2e.conftest import BotEnv, e2e_config
+from tests.factories import make_member, make_tree
+
+
+async def _notify(env: BotEnv, person_user_id: int, texts: list[str]) -> None:
+    async with env.db.session() as session:
+        member = await session.scalar(
+            select(Member).where(Member.telegram_user_id == person_user_id)
+        )
+        assert member is not None
+        notifier = Notifier(session, env.clock.now())
+        for text in texts:
+            notifier.text(member, text)
+
+
+async def _rows(env: BotEnv) -> list[OutboxMessage]:
+    async with env.db.session() as session:
+        return list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+async def test_flood_ban_is_waited_out_and_nothing_is_dropped(env: BotEnv) -> None:
+    officer = await env.member("An", "HN-BD-PX")
+    env.emulator.add_fault(Fault(FaultKind.FLOOD, method="sendMessage", retry_after=2))
+    await _notify(env, officer.user.id, ["một", "hai", "ba"])
+    await env.settle(within=15)
+    assert [m.body for m in officer.bot_messages()[-3:]] == ["một", "hai", "ba"]
+    assert env.emulator.limits.requests_during_ban == 0
+    assert env.emulator.errors[429] == 1
+    assert all(r.status == OutboxStatus.SENT for r in await _rows(env))
+
+
+async def test_server_errors_are_retried_with_backoff(env: BotEnv) -> None:
+    officer = await env.member("An", "HN-BD-PX")
+    env.emulator.add_fault(Fault(FaultKind.SERVER_ERROR, method="sendMessage", times=2))
+    await _notify(env, officer.user.id, ["sau hai lần lỗi"])
+    await officer.wait_until(lambda: officer.last().body == "sau hai lần lỗi", within=15)
+    await env.settle()
+    row = (await _rows(env))[-1]
+    assert (row.attempts, row.status, env.emulator.errors[502]) == (3, OutboxStatus.SENT, 2), (
+        row.last_error
+    )
+    assert env.emulator.delivered[officer.user.id] >= 1
+
+
+async def test_bad_request_marks_the_row_failed_with_the_reason(env: BotEnv) -> None:
+    officer = await env.member("An", "HN-BD-PX")
+    env.emulator.add_fault(Fault(FaultKind.BAD_REQUEST, method="sendMessage"))
+    await _notify(env, officer.user.id, ["không gửi được"])
+    await env.settle()
+    row = (await _rows(env))[-1]
+    assert row.status == OutboxStatus.FAILED
+    assert row.last_error is not None
+    assert "Injected fault" in row.last_error
+
+
+async def test_blocked_member_becomes_unreachable_and_coordinator_is_told(env: BotEnv) -> None:
+    coordinator = await env.member("Hoa", "HN-BD", Role.COORDINATOR)
+    officer = await env.member("An", "HN-BD-PX", last="Nguyễn")
+    officer.block_bot()
+    await _notify(env, officer.user.id, ["chỉ đạo mới"])
+    notice = await coordinator.next_message()
+    assert "An Nguyễn" in notice.body
+    assert "chặn bot" in notice.body
+    async with env.db.session() as session:
+        member = await session.scalar(
+            select(Member).where(Member.telegram_user_id == officer.user.id)
+        )
+    assert member is not None
+    assert member.status == MemberStatus.UNREACHABLE
+
+    officer.block_bot(False)
+    back = await officer.ask("/start")
+    assert "đang hoạt động" in back.body
+
+
+async def test_direct_replies_keep_the_real_per_chat_limit(fresh_url: str) -> None:
+    """With Telegram's own 1 message/s per chat, fast typing still gets every answer, no 429."""
+    async with BotApiEmulator(limits=LimitSettings(enabled=True)) as emulator:
+        config = e2e_config(emulator, fresh_url, per_chat_interval=1.05)
+        stop, started = asyncio.Event(), asyncio.Event()
+        task = asyncio.create_task(serve(config, stop, started=started))
+        await asyncio.wait_for(started.wait(), 20)
+        try:
+            person = emulator.person("Nhanh")
+            for text in ("/help", "/me", "/start", "xin chào"):
+                person.send(text)
+            await person.wait_until(lambda: len(person.bot_messages()) == 4, within=10)
+            assert emulator.errors[429] == 0
+        finally:
+            stop.set()
+            await task
+
+
+async def test_pending_messages_survive_a_restart(emulator: BotApiEmulator, fresh_url: str) -> None:
+    """Rows written while the bot was down, or left in flight by a crash, go out on start."""
+    person = emulator.person("An")
+    clock = SystemClock()
+    db = Database(fresh_url)
+    await upgrade(db.engine)
+    async with db.session() as session:
+        await make_tree(session, clock)
+        member = await make_member(session, clock, "HN-BD-PX", telegram_user_id=person.user.id)
+        row = await session.get(Member, member.id)
+        assert row is not None
+        notifier = Notifier(session, clock.now())
+        notifier.text(row, "viết khi bot tắt")
+        crashed = notifier.text(row, "đang gửi thì mất điện")
+        await session.flush()
+        crashed.status = OutboxStatus.SENDING
+        crashed.lease_until = clock.now() - timedelta(seconds=1)
+    stop, started = asyncio.Event(), asyncio.Event()
+    task = asyncio.create_task(serve(e2e_config(emulator, fresh_url), stop, started=started))
+    try:
+        await asyncio.wait_for(started.wait(), 20)
+        await person.wait_until(lambda: len(person.bot_messages()) == 2)
+        assert [m.body for m in person.bot_messages()] == [
+            "viết khi bot tắt",
+            "đang gửi thì mất điện",
+        ]
+    finally:
+        stop.set()
+        await task
+        await db.dispose()

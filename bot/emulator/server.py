@@ -19,7 +19,7 @@ from bot.emulator.world import SimUser, World
 
 log = logging.getLogger(__name__)
 
-JSON_FIELDS = {"reply_markup", "commands", "scope", "allowed_updates", "entities", "photo"}
+JSON_FIELDS = {"reply_markup", "commands", "scope", "allowed_updates", "entities"}
 INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "user_id"}
 FLOAT_FIELDS = {"timeout", "cache_time"}
 LIMITED = {"sendMessage", "sendDocument", "sendPhoto", "editMessageText", "editMessageReplyMarkup"}
@@ -144,9 +144,9 @@ class BotApiEmulator:
             return web.json_response(ApiError(401, "Unauthorized").body(), status=401)
         method = request.match_info["method"]
         self.calls[method] += 1
-        params = await self._params(request)
         await self._latency()
         try:
+            params = await self._params(request)
             result = await self._dispatch(method, params)
             body: dict[str, Any] = {"ok": True, "result": result}
             status = 200

@@ -1,0 +1,98 @@
+"""The ``fieldbot`` command line, run in-process on a database of its own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from tests.factories import TREE
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path / "cli.db"}"\n'
+        f'[telegram]\nbot_username = "fieldbot_test_bot"\n'
+        f'[onboarding]\nqr_dir = "{tmp_path / "qr"}"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def run(config: Path, *args: str) -> int:
+    return main(["--config", str(config), *args])
+
+
+def test_db_upgrade(config_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(config_file, "db", "upgrade") == 0
+    assert "0001" in capsys.readouterr().out
+
+
+def test_import_then_list(config_file: Path, tmp_path: Path,
+                          capsys: pytest.CaptureFixture[str]) -> None:
+    units = tmp_path / "units.csv"
+    units.write_text(TREE, encoding="utf-8")
+    assert run(config_file, "units", "import", str(units)) == 0
+    assert "8 đơn vị mới" in capsys.readouterr().out
+    assert run(config_file, "units", "import", str(units)) == 0
+    assert "0 đơn vị mới, 0 cập nhật, 8 không đổi" in capsys.readouterr().out
+    assert run(config_file, "units", "list") == 0
+    listing = capsys.readouterr().out
+    assert "  HN | Công an Hà Nội | province | BCA" in listing
+    assert "      HN-BD-PX | Công an phường Phúc Xá | commune | HN-BD" in listing
+
+
+def test_import_errors_name_lines_and_write_nothing(
+    config_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("code,name,level,parent_code\nA,Bộ,ministry,\nB,,province,A\n"
+                   "C,Xã,commune,ZZ\nA,Lặp,x,\n", encoding="utf-8")
+    assert run(config_file, "units", "import", str(bad)) == 1
+    err = capsys.readouterr().err
+    assert "chưa có gì được ghi" in err
+    assert "Dòng 3: tên đơn vị bị trống" in err
+    assert "Dòng 5: mã A bị trùng (đã có ở dòng 2)" in err
+    assert run(config_file, "units", "list") == 0
+    assert "Chưa có đơn vị nào" in capsys.readouterr().out
+
+
+def test_missing_file(config_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(config_file, "units", "import", "/nonexistent.csv") == 2
+    assert "Không tìm thấy tệp" in capsys.readouterr().err
+
+
+def test_invite_create_prints_link_and_writes_qr(
+    config_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    units = tmp_path / "units.csv"
+    units.write_text(TREE, encoding="utf-8")
+    run(config_file, "units", "import", str(units))
+    capsys.readouterr()
+    assert run(config_file, "invite", "create", "--unit", "HN-BD-PX", "--role", "officer",
+               "--uses", "5", "--expires", "3d", "--auto-approve") == 0
+    out = capsys.readouterr().out
+    link = next(w for w in out.split() if w.startswith("https://t.me/fieldbot_test_bot?start="))
+    assert 1 <= len(link.split("start=")[1]) <= 64
+    assert "5 lượt" in out and "tự động kích hoạt" in out
+    qr = Path(out.strip().splitlines()[-1].split(": ", 1)[1])
+    assert qr.read_bytes().startswith(b"\x89PNG")
+    assert run(config_file, "invite", "create", "--unit", "NOPE", "--role", "officer") == 1
+    assert run(config_file, "invite", "create", "--unit", "HN", "--role", "officer",
+               "--expires", "soon") == 2
+
+
+def test_members_list(config_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(config_file, "members", "list") == 0
+    assert "Chưa có cán bộ nào" in capsys.readouterr().out
+    assert run(config_file, "members", "list", "--unit", "NOPE") == 1
+
+
+def test_run_without_token_explains(config_file: Path, capsys: pytest.CaptureFixture[str],
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FIELDBOT_TOKEN", raising=False)
+    assert run(config_file, "run") == 2
+    assert "make demo" in capsys.readouterr().err

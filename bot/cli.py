@@ -81,7 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(t(None, "cli.config_error", key=exc.key, message=exc.message), file=sys.stderr)
         return EXIT_USAGE
     logging.basicConfig(
-        level=config.logging.level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level="WARNING" if args.command == "demo" else config.logging.level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
     if args.command == "run":

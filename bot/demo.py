@@ -16,6 +16,7 @@ from bot.clock import SystemClock
 from bot.config import Config, DatabaseConfig, TelegramConfig
 from bot.emulator import BotApiEmulator, LimitSettings, Person
 from bot.emulator.world import SimMessage
+from bot.i18n import t
 from bot.runner import serve
 from bot.services import onboarding
 from bot.services import units as unit_service
@@ -54,8 +55,8 @@ class Transcript:
         if not self.quiet:
             print(text, flush=True)
 
-    def scene(self, title: str) -> None:
-        self.say(f"\n━━ {title} ━━")
+    def scene(self, name: str) -> None:
+        self.say(f"\n━━ {t(None, 'demo.' + name)} ━━")
 
     def on_event(self, event: str, data: dict[str, Any]) -> None:
         if event == "user_message":
@@ -74,14 +75,14 @@ class Transcript:
         elif event in ("bot_message", "bot_edit"):
             message = data["message"]
             who = self.names.get(message.chat_id, str(message.chat_id))
-            mark = "✎ (sửa)" if event == "bot_edit" else "⬅"
+            mark = t(None, "demo.edited") if event == "bot_edit" else "⬅"
             body = message.body + (" 🖼" if message.photo else "")
             self.say(textwrap.indent(body, "    ").replace("    ", f"[{who}] {mark} ", 1))
             buttons = message.buttons()
             if buttons:
                 self.say("      " + "  ".join(f"[{b['text']}]" for b in buttons))
         elif event == "answer" and data["answer"].text:
-            self.say(f"      (trả lời nút bấm: {data['answer'].text})")
+            self.say("      " + t(None, "demo.answer", text=data["answer"].text))
 
 
 class DemoFailed(Exception):
@@ -143,10 +144,10 @@ async def run_demo(quiet: bool = False) -> int:
         try:
             await asyncio.wait_for(started.wait(), 30)
             await _play(emulator, transcript, codes)
-            print("\n✔ demo finished: every person saw what they should", flush=True)
+            print("\n" + t(None, "demo.finished"), flush=True)
             return 0
         except DemoFailed as failure:
-            print(f"\n✘ demo failed: {failure}", flush=True)
+            print("\n" + t(None, "demo.failed", what=failure), flush=True)
             return 1
         finally:
             stop.set()
@@ -166,20 +167,20 @@ async def _play(emu: BotApiEmulator, show: Transcript, codes: dict[str, str]) ->
         show.know(person)
     bao, hoa, an, binh, cuong = (people[k] for k in ("bao", "hoa", "an", "binh", "cuong"))
 
-    show.scene("1. Điều phối viên đăng ký bằng link tự kích hoạt")
+    show.scene("coordinators")
     reply = await bao.ask(f"/start {codes['ministry']}")
     expect("Chào mừng" in reply.body, "the ministry coordinator is active at once")
     reply = await hoa.ask(f"/start {codes['hanoi']}")
     expect("Chào mừng" in reply.body, "the Hà Nội coordinator is active at once")
 
-    show.scene("2. Cán bộ phường Phúc Xá đăng ký, chờ duyệt")
+    show.scene("register")
     hoa.read_all()
     reply = await an.ask(f"/start {codes['phucxa']}")
     expect("chờ điều phối viên phê duyệt" in reply.body, "the officer waits for approval")
     request = await hoa.next_message()
     expect("Yêu cầu đăng ký mới" in request.body, "the Hà Nội coordinator is asked to approve")
 
-    show.scene("3. Điều phối viên phê duyệt")
+    show.scene("approve")
     stale_data = request.buttons()[1]["callback_data"]  # what the phone keeps if it lags
     an.read_all()
     answer = await hoa.press(request, "Phê duyệt")
@@ -189,11 +190,11 @@ async def _play(emu: BotApiEmulator, show: Transcript, codes: dict[str, str]) ->
     await hoa.wait_until(lambda: not request.buttons())
     expect("đã được" in request.body, "the approval request now shows the decision")
 
-    show.scene("4. Bấm lại nút cũ — không có gì thay đổi")
+    show.scene("stale_tap")
     again = await hoa.await_answer(hoa.press_data(request, stale_data))
     expect(again.text is not None and "đã được xử lý" in again.text, "a second tap changes nothing")
 
-    show.scene("5. Cán bộ phường Bãi Cháy đăng ký, bị từ chối")
+    show.scene("reject")
     bao.read_all()
     binh.send(f"/start {codes['baichay']}")
     await binh.next_message()
@@ -203,11 +204,11 @@ async def _play(emu: BotApiEmulator, show: Transcript, codes: dict[str, str]) ->
     rejected = await binh.next_message()
     expect("không được phê duyệt" in rejected.body, "the rejected officer is told")
 
-    show.scene("6. Nhập sai mã mời")
+    show.scene("wrong_code")
     reply = await cuong.ask("/start SAI-MA-123")
     expect("Mã mời không đúng" in reply.body, "a wrong code gets a clear answer")
 
-    show.scene("7. Thông tin cá nhân, đổi ngôn ngữ, trợ giúp")
+    show.scene("profile")
     reply = await an.ask("/me")
     expect("Phúc Xá" in reply.body, "/me shows the unit")
     reply = await an.ask("/lang en")

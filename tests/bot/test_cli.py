@@ -31,8 +31,9 @@ def test_db_upgrade(config_file: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert "0001" in capsys.readouterr().out
 
 
-def test_import_then_list(config_file: Path, tmp_path: Path,
-                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_import_then_list(
+    config_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     units = tmp_path / "units.csv"
     units.write_text(TREE, encoding="utf-8")
     assert run(config_file, "units", "import", str(units)) == 0
@@ -49,8 +50,10 @@ def test_import_errors_name_lines_and_write_nothing(
     config_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bad = tmp_path / "bad.csv"
-    bad.write_text("code,name,level,parent_code\nA,Bộ,ministry,\nB,,province,A\n"
-                   "C,Xã,commune,ZZ\nA,Lặp,x,\n", encoding="utf-8")
+    bad.write_text(
+        "code,name,level,parent_code\nA,Bộ,ministry,\nB,,province,A\nC,Xã,commune,ZZ\nA,Lặp,x,\n",
+        encoding="utf-8",
+    )
     assert run(config_file, "units", "import", str(bad)) == 1
     err = capsys.readouterr().err
     assert "chưa có gì được ghi" in err
@@ -72,17 +75,45 @@ def test_invite_create_prints_link_and_writes_qr(
     units.write_text(TREE, encoding="utf-8")
     run(config_file, "units", "import", str(units))
     capsys.readouterr()
-    assert run(config_file, "invite", "create", "--unit", "HN-BD-PX", "--role", "officer",
-               "--uses", "5", "--expires", "3d", "--auto-approve") == 0
+    assert (
+        run(
+            config_file,
+            "invite",
+            "create",
+            "--unit",
+            "HN-BD-PX",
+            "--role",
+            "officer",
+            "--uses",
+            "5",
+            "--expires",
+            "3d",
+            "--auto-approve",
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     link = next(w for w in out.split() if w.startswith("https://t.me/fieldbot_test_bot?start="))
     assert 1 <= len(link.split("start=")[1]) <= 64
-    assert "5 lượt" in out and "tự động kích hoạt" in out
+    assert "5 lượt" in out
+    assert "tự động kích hoạt" in out
     qr = Path(out.strip().splitlines()[-1].split(": ", 1)[1])
     assert qr.read_bytes().startswith(b"\x89PNG")
     assert run(config_file, "invite", "create", "--unit", "NOPE", "--role", "officer") == 1
-    assert run(config_file, "invite", "create", "--unit", "HN", "--role", "officer",
-               "--expires", "soon") == 2
+    assert (
+        run(
+            config_file,
+            "invite",
+            "create",
+            "--unit",
+            "HN",
+            "--role",
+            "officer",
+            "--expires",
+            "soon",
+        )
+        == 2
+    )
 
 
 def test_members_list(config_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -91,8 +122,9 @@ def test_members_list(config_file: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert run(config_file, "members", "list", "--unit", "NOPE") == 1
 
 
-def test_run_without_token_explains(config_file: Path, capsys: pytest.CaptureFixture[str],
-                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_run_without_token_explains(
+    config_file: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("FIELDBOT_TOKEN", raising=False)
     assert run(config_file, "run") == 2
     assert "make demo" in capsys.readouterr().err

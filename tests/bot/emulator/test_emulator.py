@@ -43,8 +43,13 @@ async def test_unknown_method_is_404(emu: BotApiEmulator) -> None:
     [
         ({"text": "x" * 4097}, "message is too long"),
         ({"text": "   "}, "message text is empty"),
-        ({"text": "ok", "reply_markup": {"inline_keyboard": [[{"text": "b",
-          "callback_data": "x" * 65}]]}}, "BUTTON_DATA_INVALID"),
+        (
+            {
+                "text": "ok",
+                "reply_markup": {"inline_keyboard": [[{"text": "b", "callback_data": "x" * 65}]]},
+            },
+            "BUTTON_DATA_INVALID",
+        ),
         ({"text": "ok", "chat_id": 42}, "chat not found"),
     ],
 )
@@ -59,7 +64,10 @@ async def test_text_of_exactly_4096_and_64_byte_data_pass(emu: BotApiEmulator) -
     user = emu.add_user("An")
     data = "đ" * 32  # 64 bytes in UTF-8
     status, body = await call(
-        emu, "sendMessage", chat_id=user.id, text="x" * 4096,
+        emu,
+        "sendMessage",
+        chat_id=user.id,
+        text="x" * 4096,
         reply_markup={"inline_keyboard": [[{"text": "b", "callback_data": data}]]},
     )
     assert status == 200
@@ -68,8 +76,9 @@ async def test_text_of_exactly_4096_and_64_byte_data_pass(emu: BotApiEmulator) -
 
 async def test_caption_limit(emu: BotApiEmulator) -> None:
     user = emu.add_user("An")
-    status, body = await call(emu, "sendPhoto", chat_id=user.id, photo="file-id",
-                              caption="c" * 1025)
+    status, body = await call(
+        emu, "sendPhoto", chat_id=user.id, photo="file-id", caption="c" * 1025
+    )
     assert status == 400
     assert "caption is too long" in body["description"]
 
@@ -117,14 +126,20 @@ async def test_edit_and_callback_answer(emu: BotApiEmulator) -> None:
     emu.set_limits(LimitSettings(enabled=False))
     person = emu.person("An")
     markup = {"inline_keyboard": [[{"text": "OK", "callback_data": "ok"}]]}
-    _, sent = await call(emu, "sendMessage", chat_id=person.user.id, text="a",
-                         reply_markup=markup)
+    _, sent = await call(emu, "sendMessage", chat_id=person.user.id, text="a", reply_markup=markup)
     message_id = sent["result"]["message_id"]
-    status, body = await call(emu, "editMessageText", chat_id=person.user.id,
-                              message_id=message_id, text="a", reply_markup=markup)
+    status, body = await call(
+        emu,
+        "editMessageText",
+        chat_id=person.user.id,
+        message_id=message_id,
+        text="a",
+        reply_markup=markup,
+    )
     assert (status, body["description"]) == (400, "Bad Request: message is not modified")
-    assert (await call(emu, "editMessageText", chat_id=person.user.id, message_id=message_id,
-                       text="b"))[0] == 200
+    assert (
+        await call(emu, "editMessageText", chat_id=person.user.id, message_id=message_id, text="b")
+    )[0] == 200
     assert person.last().body == "b"
     assert person.last().buttons() == []
     query = person.press_data(person.last(), "ok")
@@ -144,8 +159,7 @@ async def test_get_updates_long_polls_and_confirms(emu: BotApiEmulator) -> None:
     _, body = await call(emu, "getUpdates", timeout=1)
     updates = body["result"]
     assert [u["message"]["text"] for u in updates] == ["/help", "hello"]
-    assert updates[0]["message"]["entities"][0] == {"type": "bot_command", "offset": 0,
-                                                    "length": 5}
+    assert updates[0]["message"]["entities"][0] == {"type": "bot_command", "offset": 0, "length": 5}
     _, after = await call(emu, "getUpdates", offset=updates[-1]["update_id"] + 1)
     assert after["result"] == []
 

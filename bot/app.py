@@ -22,13 +22,13 @@ from bot.outbox import OutboxSender
 from bot.pacing import ChatSpacing, Pacer
 from bot.ratelimit import PacedRateLimiter
 from bot.runtime import Runtime
-from handlers import account, fallback, invites, onboarding
+from handlers import account, compose, directives, fallback, invites, onboarding
 from storage.db import Database
 from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
 
-HANDLER_MODULES = (onboarding, account, invites, fallback)  # fallback must stay last
+HANDLER_MODULES = (onboarding, account, invites, directives, compose, fallback)  # fallback last
 
 
 def build_application(config: Config, clock: Clock | None = None) -> FieldbotApp:

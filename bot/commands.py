@@ -8,9 +8,9 @@ GUEST = ("start", "help", "lang")
 BASE = ("help", "me", "lang")
 BY_ROLE: dict[Role, tuple[str, ...]] = {
     Role.OFFICER: BASE,
-    Role.OBSERVER: BASE,
-    Role.COORDINATOR: (*BASE, "invite"),
-    Role.ADMIN: (*BASE, "invite"),
+    Role.OBSERVER: (*BASE, "directives"),
+    Role.COORDINATOR: (*BASE, "invite", "directive", "directives", "cancel"),
+    Role.ADMIN: (*BASE, "invite", "directive", "directives", "cancel"),
 }
 
 

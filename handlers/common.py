@@ -76,6 +76,7 @@ async def reply_key(
     update: Update,
     lang: str,
     key: str,
+    *,
     buttons: Sequence[Sequence[Button]] | None = None,
     **params: object,
 ) -> Message | None:

@@ -184,3 +184,81 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class UnitGroup(Base):
+    """A saved, named set of units, e.g. "5 địa phương tổ chức điểm"."""
+
+    __tablename__ = "unit_groups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    created_at: Mapped[datetime]
+
+
+class UnitGroupMember(Base):
+    __tablename__ = "unit_group_members"
+
+    group_id: Mapped[int] = mapped_column(ForeignKey("unit_groups.id"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+
+
+class Directive(Base):
+    """A message to many units that each must confirm by ``ack_by``; amendments bump version."""
+
+    __tablename__ = "directives"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    author_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    author_label: Mapped[str] = mapped_column(String(200))
+    scope_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    document_file_id: Mapped[str | None] = mapped_column(String(200))
+    ack_by: Mapped[datetime]
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    previous_text: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    amended_at: Mapped[datetime | None]
+
+
+class DirectiveTarget(Base):
+    """One unit's duty to confirm one directive; the unit's latest state."""
+
+    __tablename__ = "directive_targets"
+
+    directive_id: Mapped[int] = mapped_column(ForeignKey("directives.id"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True, index=True)
+    confirmed_at: Mapped[datetime | None]
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    confirmed_version: Mapped[int | None] = mapped_column(Integer)
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class DirectiveConfirmation(Base):
+    """Every confirmation ever made, kept as history (amendments ask for new ones)."""
+
+    __tablename__ = "directive_confirmations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    directive_id: Mapped[int] = mapped_column(ForeignKey("directives.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime]
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Draft(Base):
+    """A multi-step form a member is filling in chat (e.g. composing a directive).
+
+    Kept in the database, not in memory, so a restart loses nothing.
+    """
+
+    __tablename__ = "drafts"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    step: Mapped[str] = mapped_column(String(30))
+    data: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]

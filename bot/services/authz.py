@@ -19,6 +19,11 @@ class Action(StrEnum):
     INVITE_ADMIN = "invite_admin"
     DECIDE_MEMBER = "decide_member"
     IMPORT_UNITS = "import_units"
+    SEND_DIRECTIVE = "send_directive"
+    AMEND_DIRECTIVE = "amend_directive"
+    REMIND_DIRECTIVE = "remind_directive"
+    VIEW_DIRECTIVES = "view_directives"
+    CONFIRM_DIRECTIVE = "confirm_directive"
 
 
 class Scope(StrEnum):
@@ -36,12 +41,14 @@ POLICY: dict[Role, dict[Action, Scope]] = {
         Action.VIEW_SELF: Scope.SELF,
         Action.SET_LANGUAGE: Scope.SELF,
         Action.VIEW_UNIT: Scope.OWN_UNIT,
+        Action.CONFIRM_DIRECTIVE: Scope.OWN_UNIT,
     },
     Role.OBSERVER: {
         Action.VIEW_SELF: Scope.SELF,
         Action.SET_LANGUAGE: Scope.SELF,
         Action.VIEW_UNIT: Scope.SUBTREE,
         Action.LIST_MEMBERS: Scope.SUBTREE,
+        Action.VIEW_DIRECTIVES: Scope.SUBTREE,
     },
     Role.COORDINATOR: {
         Action.VIEW_SELF: Scope.SELF,
@@ -52,6 +59,11 @@ POLICY: dict[Role, dict[Action, Scope]] = {
         Action.INVITE_OBSERVER: Scope.SUBTREE,
         Action.INVITE_COORDINATOR: Scope.SUBTREE,
         Action.DECIDE_MEMBER: Scope.SUBTREE,
+        Action.SEND_DIRECTIVE: Scope.SUBTREE,
+        Action.AMEND_DIRECTIVE: Scope.SUBTREE,
+        Action.REMIND_DIRECTIVE: Scope.SUBTREE,
+        Action.VIEW_DIRECTIVES: Scope.SUBTREE,
+        Action.CONFIRM_DIRECTIVE: Scope.OWN_UNIT,
     },
     Role.ADMIN: {action: Scope.EVERYWHERE for action in Action},
 }
@@ -76,6 +88,12 @@ class Actor:
     status: MemberStatus
     unit_path: str
     label: str
+
+    @property
+    def unit_id(self) -> int | None:
+        """The actor's own unit: the last id on its path (None for the command line)."""
+        ids = [int(part) for part in self.unit_path.strip("/").split("/") if part]
+        return ids[-1] if ids else None
 
     @classmethod
     def system(cls) -> Actor:

@@ -95,6 +95,17 @@ class Notifier:
             member.chat_id, member.id, "sendMessage", payload, ref=ref, priority=priority
         )
 
+    def document(
+        self, member: Member, file_id: str, *, priority: Priority = Priority.NORMAL
+    ) -> OutboxMessage:
+        return self._row(
+            member.chat_id,
+            member.id,
+            "sendDocument",
+            {"chat_id": member.chat_id, "document": file_id},
+            priority=priority,
+        )
+
     def message(
         self,
         member: Member,

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Unit
+from storage.models import Member, MemberStatus, Unit
 
 
 @dataclass(frozen=True)
@@ -70,3 +70,69 @@ class UnitRepository:
 
     async def touch(self, unit_id: int, now: datetime) -> None:
         await self.session.execute(update(Unit).where(Unit.id == unit_id).values(updated_at=now))
+
+
+class UnitQueries:
+    """Which units a target names, always within a subtree."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def below(self, path: str) -> list[Unit]:
+        """Every unit under ``path``, not the unit itself."""
+        stmt = select(Unit).where(Unit.path.startswith(path, autoescape=True), Unit.path != path)
+        return list(await self.session.scalars(stmt.order_by(Unit.path)))
+
+    async def levels_below(self, path: str) -> list[str]:
+        stmt = (
+            select(Unit.level, func.min(Unit.depth))
+            .where(Unit.path.startswith(path, autoescape=True), Unit.path != path)
+            .group_by(Unit.level)
+            .order_by(func.min(Unit.depth))
+        )
+        return [level for level, _ in await self.session.execute(stmt)]
+
+    async def at_level_below(self, path: str, level: str) -> list[Unit]:
+        stmt = select(Unit).where(
+            Unit.path.startswith(path, autoescape=True), Unit.path != path, Unit.level == level
+        )
+        return list(await self.session.scalars(stmt.order_by(Unit.path)))
+
+    async def by_codes(self, codes: Iterable[str]) -> list[Unit]:
+        found: list[Unit] = []
+        code_list = list(codes)
+        for start in range(0, len(code_list), 900):
+            rows = await self.session.scalars(
+                select(Unit).where(Unit.code.in_(code_list[start : start + 900]))
+            )
+            found.extend(rows)
+        return found
+
+    async def by_ids(self, ids: Iterable[int]) -> list[Unit]:
+        found: list[Unit] = []
+        id_list = list(ids)
+        for start in range(0, len(id_list), 900):
+            rows = await self.session.scalars(
+                select(Unit).where(Unit.id.in_(id_list[start : start + 900]))
+            )
+            found.extend(rows)
+        return found
+
+    async def count_active_members(self, unit_ids: Sequence[int]) -> tuple[int, int]:
+        """(active, unreachable) members in the given units."""
+        active = unreachable = 0
+        for start in range(0, len(unit_ids), 900):
+            rows = await self.session.execute(
+                select(Member.status, func.count())
+                .where(
+                    Member.unit_id.in_(list(unit_ids[start : start + 900])),
+                    Member.status.in_([MemberStatus.ACTIVE, MemberStatus.UNREACHABLE]),
+                )
+                .group_by(Member.status)
+            )
+            for status, count in rows:
+                if status == MemberStatus.ACTIVE:
+                    active += count
+                else:
+                    unreachable += count
+        return active, unreachable

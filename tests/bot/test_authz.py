@@ -25,12 +25,14 @@ EXPECTED: dict[Role, dict[Action, set[str]]] = {
         A.VIEW_SELF: EVERY,
         A.SET_LANGUAGE: EVERY,
         A.VIEW_UNIT: {"own"},
+        A.CONFIRM_DIRECTIVE: {"own"},
     },
     Role.OBSERVER: {
         A.VIEW_SELF: EVERY,
         A.SET_LANGUAGE: EVERY,
         A.VIEW_UNIT: SUBTREE,
         A.LIST_MEMBERS: SUBTREE,
+        A.VIEW_DIRECTIVES: SUBTREE,
     },
     Role.COORDINATOR: {
         A.VIEW_SELF: EVERY,
@@ -41,6 +43,11 @@ EXPECTED: dict[Role, dict[Action, set[str]]] = {
         A.INVITE_OBSERVER: SUBTREE,
         A.INVITE_COORDINATOR: SUBTREE,
         A.DECIDE_MEMBER: SUBTREE,
+        A.SEND_DIRECTIVE: SUBTREE,
+        A.AMEND_DIRECTIVE: SUBTREE,
+        A.REMIND_DIRECTIVE: SUBTREE,
+        A.VIEW_DIRECTIVES: SUBTREE,
+        A.CONFIRM_DIRECTIVE: {"own"},
     },
     Role.ADMIN: {action: EVERY for action in Action},
 }

@@ -28,7 +28,7 @@ def run(config: Path, *args: str) -> int:
 
 def test_db_upgrade(config_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(config_file, "db", "upgrade") == 0
-    assert "0001" in capsys.readouterr().out
+    assert "0002" in capsys.readouterr().out
 
 
 def test_import_then_list(

@@ -1,0 +1,466 @@
+"""Directives (chỉ đạo): send to part of the tree, confirm per unit in one tap, amend, remind."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import callbacks
+from bot.clock import Clock
+from bot.i18n import t
+from bot.services.authz import Action, Actor, require
+from bot.services.members import MemberView
+from bot.services.notify import Button, Notifier, Priority
+from bot.timefmt import local
+from storage.models import Directive, DirectiveConfirmation, Member, Unit
+from storage.repositories.directives import DirectiveRepository, GroupRepository, TargetState
+from storage.repositories.members import MemberRepository
+from storage.repositories.units import UnitQueries, UnitRepository
+
+MAX_TEXT = 3500  # leaves room for the header and status lines within Telegram's 4096
+
+
+class TargetKind(StrEnum):
+    SUBTREE = "subtree"
+    LEVEL = "level"
+    LIST = "list"
+    GROUP = "group"
+
+
+@dataclass(frozen=True)
+class Target:
+    """Who a directive goes to, always inside the sender's subtree."""
+
+    kind: TargetKind
+    value: str = ""
+
+    @classmethod
+    def parse(cls, text: str) -> Target:
+        """``subtree``, ``level:commune``, ``list:A,B,C`` or ``group:NAME`` (the CLI syntax)."""
+        kind, _, value = text.strip().partition(":")
+        try:
+            target = cls(TargetKind(kind.lower()), value.strip())
+        except ValueError:
+            raise DirectiveError("directive.bad_target", target=text) from None
+        if target.kind is not TargetKind.SUBTREE and not target.value:
+            raise DirectiveError("directive.bad_target", target=text)
+        return target
+
+
+class DirectiveError(Exception):
+    """A request that cannot be carried out; ``key`` and ``params`` explain it to the member."""
+
+    def __init__(self, key: str, **params: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
+@dataclass(frozen=True)
+class Preview:
+    unit_count: int
+    member_count: int
+    unreachable_count: int
+    sample_units: list[str]
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Sent:
+    directive_id: int
+    unit_count: int
+    member_count: int
+
+
+class Confirmed(StrEnum):
+    CONFIRMED = "confirmed"
+    ALREADY = "already"
+    STALE = "stale"
+    NOT_TARGET = "not_target"
+    NOT_FOUND = "not_found"
+
+
+@dataclass(frozen=True)
+class ConfirmResult:
+    outcome: Confirmed
+    by: str | None = None
+    at: datetime | None = None
+    late: bool = False
+
+
+@dataclass(frozen=True)
+class DirectiveLine:
+    id: int
+    excerpt: str
+    confirmed: int
+    targets: int
+    ack_by: datetime
+    urgent: bool
+    version: int
+
+
+@dataclass(frozen=True)
+class Status:
+    id: int
+    text: str
+    version: int
+    ack_by: datetime
+    urgent: bool
+    targets: int
+    confirmed: int
+    late: int
+    pending_by_parent: dict[str, list[str]]
+    unreachable: list[str]
+
+
+def unit_ref(directive_id: int, version: int, unit_id: int) -> str:
+    """The outbox ref shared by the copies one unit received of one version."""
+    return f"dir:{directive_id}:v{version}:u{unit_id}"
+
+
+async def resolve(session: AsyncSession, actor: Actor, target: Target) -> list[Unit]:
+    """The units a target names; every one must lie in the actor's subtree."""
+    require(actor, Action.SEND_DIRECTIVE, actor.unit_path)
+    queries = UnitQueries(session)
+    match target.kind:
+        case TargetKind.SUBTREE:
+            units = await queries.below(actor.unit_path)
+        case TargetKind.LEVEL:
+            units = await queries.at_level_below(actor.unit_path, target.value)
+        case TargetKind.LIST:
+            codes = [c.strip() for c in target.value.replace(";", ",").split(",") if c.strip()]
+            units = await queries.by_codes(codes)
+            missing = sorted(set(codes) - {u.code for u in units})
+            if missing:
+                raise DirectiveError("directive.unknown_units", codes=", ".join(missing))
+        case TargetKind.GROUP:
+            group = await GroupRepository(session).get_by_name(target.value)
+            if group is None:
+                raise DirectiveError("directive.unknown_group", name=target.value)
+            units = await queries.by_ids(await GroupRepository(session).unit_ids(group.id))
+    outside = [u.code for u in units if not u.path.startswith(actor.unit_path)]
+    if outside:
+        raise DirectiveError("directive.outside_scope", codes=", ".join(sorted(outside)[:10]))
+    if not units:
+        raise DirectiveError("directive.no_units")
+    return units
+
+
+async def preview(
+    session: AsyncSession, actor: Actor, target: Target, rate_per_second: float
+) -> Preview:
+    units = await resolve(session, actor, target)
+    active, unreachable = await UnitQueries(session).count_active_members([u.id for u in units])
+    return Preview(
+        len(units), active, unreachable, [u.name for u in units[:10]], active / rate_per_second
+    )
+
+
+def directive_text(
+    lang: str,
+    directive: Directive,
+    tz: ZoneInfo,
+    *,
+    confirmed: tuple[str, datetime] | None = None,
+    superseded: bool = False,
+) -> str:
+    """The message a recipient sees, with its current state under it."""
+    head = t(
+        lang,
+        "directive.header_urgent" if directive.urgent else "directive.header",
+        id=directive.id,
+        author=directive.author_label,
+    )
+    if directive.version > 1:
+        head += "\n" + t(lang, "directive.amended_header", version=directive.version)
+    body = directive.text
+    if directive.version > 1 and directive.previous_text is not None and not confirmed:
+        body += (
+            "\n\n"
+            + t(lang, "directive.changes")
+            + "\n"
+            + changes(directive.previous_text, directive.text)
+        )
+    lines = [head, "", body, "", t(lang, "directive.ack_by", when=local(directive.ack_by, tz))]
+    if confirmed is not None:
+        lines.append(
+            t(lang, "directive.confirmed_line", by=confirmed[0], at=local(confirmed[1], tz))
+        )
+    if superseded:
+        lines.append(t(lang, "directive.superseded"))
+    return "\n".join(lines)
+
+
+def changes(before: str, after: str) -> str:
+    """Lines removed (−) and added (+) between two versions of a text."""
+    diff = difflib.ndiff(before.splitlines(), after.splitlines())
+    return "\n".join(
+        ("− " if line[0] == "-" else "+ ") + line[2:] for line in diff if line[:1] in "-+"
+    )
+
+
+def _confirm_button(lang: str, directive: Directive) -> list[list[Button]]:
+    data = callbacks.encode(callbacks.DirectiveConfirm(directive.id, directive.version))
+    return [[Button(t(lang, "directive.confirm_button"), data)]]
+
+
+def _send_copies(
+    notifier: Notifier, directive: Directive, members: list[Member], tz: ZoneInfo
+) -> None:
+    priority = Priority.URGENT if directive.urgent else Priority.BULK
+    for member in members:
+        if directive.document_file_id:
+            notifier.document(member, directive.document_file_id, priority=priority)
+        notifier.text(
+            member,
+            directive_text(member.language, directive, tz),
+            keyboard=_confirm_button(member.language, directive),
+            ref=unit_ref(directive.id, directive.version, member.unit_id),
+            priority=priority,
+        )
+
+
+async def send_directive(
+    session: AsyncSession,
+    clock: Clock,
+    actor: Actor,
+    *,
+    text: str,
+    target: Target,
+    ack_by: datetime,
+    urgent: bool,
+    tz: ZoneInfo,
+    document_file_id: str | None = None,
+) -> Sent:
+    """Create the directive, its per-unit duties, and one outbox row per recipient."""
+    body = text.strip()
+    if not body:
+        raise DirectiveError("directive.empty_text")
+    if len(body) > MAX_TEXT:
+        raise DirectiveError("directive.too_long", max=MAX_TEXT, length=len(body))
+    now = clock.now()
+    if ack_by <= now:
+        raise DirectiveError("directive.deadline_past")
+    units = await resolve(session, actor, target)
+    scope = await UnitRepository(session).get(actor.unit_id or 0)
+    author = await MemberRepository(session).get(actor.member_id) if actor.member_id else None
+    label = f"{author.full_name}, {author.unit.name}" if author else actor.label
+    repo = DirectiveRepository(session)
+    directive = await repo.add(
+        Directive(
+            author_member_id=actor.member_id,
+            author_label=label[:200],
+            scope_unit_id=scope.id if scope else units[0].id,
+            text=body,
+            document_file_id=document_file_id,
+            ack_by=ack_by,
+            urgent=urgent,
+            version=1,
+            created_at=now,
+        )
+    )
+    await repo.add_targets(directive.id, [u.id for u in units])
+    members = await repo.recipients(directive.id)
+    _send_copies(Notifier(session, now), directive, members, tz)
+    return Sent(directive.id, len(units), len(members))
+
+
+async def confirm(
+    session: AsyncSession,
+    clock: Clock,
+    member: MemberView,
+    directive_id: int,
+    version: int,
+    tz: ZoneInfo,
+) -> ConfirmResult:
+    """A member taps "Đã nhận": the first tap confirms for the whole unit."""
+    repo = DirectiveRepository(session)
+    directive = await repo.get(directive_id)
+    if directive is None:
+        return ConfirmResult(Confirmed.NOT_FOUND)
+    require(member.actor, Action.CONFIRM_DIRECTIVE, member.unit_path)
+    unit_id = member.actor.unit_id or 0
+    target = await repo.target(directive_id, unit_id)
+    if target is None:
+        return ConfirmResult(Confirmed.NOT_TARGET)
+    if version != directive.version:
+        return ConfirmResult(Confirmed.STALE)
+    now = clock.now()
+    late = now > directive.ack_by
+    if not await repo.confirm_first(directive_id, unit_id, member.id, version, now, late):
+        await session.refresh(target)
+        who = await MemberRepository(session).get(target.confirmed_by_id or 0)
+        return ConfirmResult(
+            Confirmed.ALREADY, who.full_name if who else None, target.confirmed_at, target.late
+        )
+    repo.add_confirmation(
+        DirectiveConfirmation(
+            directive_id=directive_id,
+            unit_id=unit_id,
+            member_id=member.id,
+            version=version,
+            at=now,
+            late=late,
+        )
+    )
+    notifier = Notifier(session, now)
+    languages = await MemberRepository(session).languages_of(
+        {
+            r.member_id
+            for r in await notifier.outbox.by_ref(unit_ref(directive_id, version, unit_id))
+            if r.member_id
+        }
+    )
+    await notifier.replace_copies(
+        unit_ref(directive_id, version, unit_id),
+        lambda mid: directive_text(
+            languages.get(mid or 0, member.language),
+            directive,
+            tz,
+            confirmed=(member.full_name, now),
+        ),
+    )
+    return ConfirmResult(Confirmed.CONFIRMED, member.full_name, now, late)
+
+
+async def amend(
+    session: AsyncSession,
+    clock: Clock,
+    actor: Actor,
+    directive_id: int,
+    new_text: str,
+    tz: ZoneInfo,
+) -> Sent:
+    """A new version: every unit must confirm again and sees what changed."""
+    repo = DirectiveRepository(session)
+    directive = await _own_directive(session, actor, directive_id, Action.AMEND_DIRECTIVE)
+    body = new_text.strip()
+    if not body:
+        raise DirectiveError("directive.empty_text")
+    if len(body) > MAX_TEXT:
+        raise DirectiveError("directive.too_long", max=MAX_TEXT, length=len(body))
+    now = clock.now()
+    notifier = Notifier(session, now)
+    old_version = directive.version
+    states = await repo.states(directive_id)
+    members = await repo.recipients(directive_id)
+    languages = {m.id: m.language for m in members}
+    for state in states:
+        await notifier.replace_copies(
+            unit_ref(directive_id, old_version, state.unit_id),
+            lambda mid: directive_text(
+                languages.get(mid or 0, "vi"), directive, tz, superseded=True
+            ),
+        )
+    directive.previous_text = directive.text
+    directive.text = body
+    directive.version = old_version + 1
+    directive.amended_at = now
+    await repo.reset_confirmations(directive_id)
+    _send_copies(notifier, directive, members, tz)
+    return Sent(directive.id, len(states), len(members))
+
+
+async def _own_directive(
+    session: AsyncSession, actor: Actor, directive_id: int, action: Action
+) -> Directive:
+    directive = await DirectiveRepository(session).get(directive_id)
+    if directive is None:
+        raise DirectiveError("directive.not_found", id=directive_id)
+    scope = await UnitRepository(session).get(directive.scope_unit_id)
+    require(actor, action, scope.path if scope else None)
+    return directive
+
+
+async def remind_pending(
+    session: AsyncSession, clock: Clock, actor: Actor, directive_id: int, tz: ZoneInfo
+) -> int:
+    """Send the directive again, now, to members of units that have not confirmed."""
+    directive = await _own_directive(session, actor, directive_id, Action.REMIND_DIRECTIVE)
+    repo = DirectiveRepository(session)
+    pending = [s.unit_id for s in await repo.states(directive_id) if s.confirmed_at is None]
+    members = await repo.recipients(directive_id, pending) if pending else []
+    _send_copies(Notifier(session, clock.now()), directive, members, tz)
+    return len(members)
+
+
+async def status(session: AsyncSession, actor: Actor, directive_id: int) -> Status:
+    directive = await _own_directive(session, actor, directive_id, Action.VIEW_DIRECTIVES)
+    repo = DirectiveRepository(session)
+    states = await repo.states(directive_id)
+    return _status_of(
+        directive,
+        states,
+        [f"{m.full_name} ({m.unit.name})" for m in await repo.unreachable(directive_id)],
+    )
+
+
+def _status_of(directive: Directive, states: list[TargetState], unreachable: list[str]) -> Status:
+    pending: dict[str, list[str]] = {}
+    for state in states:
+        if state.confirmed_at is None:
+            pending.setdefault(state.parent_name or "—", []).append(state.unit_name)
+    return Status(
+        id=directive.id,
+        text=directive.text,
+        version=directive.version,
+        ack_by=directive.ack_by,
+        urgent=directive.urgent,
+        targets=len(states),
+        confirmed=sum(1 for s in states if s.confirmed_at is not None),
+        late=sum(1 for s in states if s.late),
+        pending_by_parent=pending,
+        unreachable=unreachable,
+    )
+
+
+async def list_directives(
+    session: AsyncSession, actor: Actor, limit: int = 10
+) -> list[DirectiveLine]:
+    require(actor, Action.VIEW_DIRECTIVES, actor.unit_path)
+    rows = await DirectiveRepository(session).counts_in_scope(actor.unit_path, limit)
+    return [
+        DirectiveLine(
+            r.directive.id,
+            _excerpt(r.directive.text),
+            r.confirmed,
+            r.targets,
+            r.directive.ack_by,
+            r.directive.urgent,
+            r.directive.version,
+        )
+        for r in rows
+    ]
+
+
+def _excerpt(text: str, size: int = 60) -> str:
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    return first if len(first) <= size else first[: size - 1] + "…"
+
+
+async def target_options(session: AsyncSession, actor: Actor) -> tuple[list[str], list[str]]:
+    """The levels below the actor and the saved groups, offered as targets."""
+    require(actor, Action.SEND_DIRECTIVE, actor.unit_path)
+    levels = await UnitQueries(session).levels_below(actor.unit_path)
+    groups = [g.name for g in await GroupRepository(session).all()]
+    return levels, groups
+
+
+async def save_group(
+    session: AsyncSession, clock: Clock, actor: Actor, name: str, codes: list[str]
+) -> int:
+    """Create or replace a named group of units (e.g. "5 địa phương tổ chức điểm")."""
+    require(actor, Action.IMPORT_UNITS)
+    units = await UnitQueries(session).by_codes(codes)
+    missing = sorted(set(codes) - {u.code for u in units})
+    if missing:
+        raise DirectiveError("directive.unknown_units", codes=", ".join(missing))
+    if not name.strip() or len(name) > 100:
+        raise DirectiveError("directive.bad_group_name")
+    await GroupRepository(session).replace(name.strip(), [u.id for u in units], clock.now())
+    return len(units)

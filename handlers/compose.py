@@ -1,0 +1,388 @@
+"""/directive: compose a directive step by step (text → target → deadline → urgency → send).
+
+The form lives in the database (``drafts``), so a restart in the middle loses nothing.
+Amending a directive reuses the text step.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import IntEnum
+from typing import Any
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot import callbacks
+from bot.context import FieldbotApp, FieldbotContext
+from bot.i18n import t, t_or
+from bot.services import directives, drafts
+from bot.services.authz import Action, NotAllowed, authorize
+from bot.services.directives import DirectiveError, Target
+from bot.services.members import MemberView
+from bot.services.notify import Button
+from bot.timefmt import local, parse_when
+from handlers import fallback
+from handlers.common import current_member, language, reply, reply_key
+
+DEADLINE_HOURS = ("4", "24", "48", "72", "168")
+
+
+class Step(IntEnum):
+    TEXT = 1
+    TARGET = 2
+    UNIT_LIST = 3
+    DEADLINE = 4
+    URGENCY = 5
+    CONFIRM = 6
+
+
+def _choice(field: str, value: str) -> str:
+    return callbacks.encode(callbacks.ComposeChoice(field, value))
+
+
+def target_buttons(lang: str, levels: list[str], groups: list[str]) -> list[list[Button]]:
+    rows = [[Button(t(lang, "compose.target_subtree"), _choice("t", "sub"))]]
+    for index, level in enumerate(levels):
+        label = t_or(lang, f"levels.{level}", level)
+        rows.append(
+            [Button(t(lang, "compose.target_level", level=label), _choice("t", f"l{index}"))]
+        )
+    for index, name in enumerate(groups):
+        rows.append([Button(t(lang, "compose.target_group", name=name), _choice("t", f"g{index}"))])
+    rows.append([Button(t(lang, "compose.target_list"), _choice("t", "list"))])
+    return rows
+
+
+def deadline_buttons(lang: str) -> list[list[Button]]:
+    return [[Button(t(lang, f"compose.hours_{h}"), _choice("d", h)) for h in DEADLINE_HOURS]]
+
+
+def urgency_buttons(lang: str) -> list[list[Button]]:
+    return [
+        [
+            Button(t(lang, "compose.normal"), _choice("u", "0")),
+            Button(t(lang, "compose.urgent"), _choice("u", "1")),
+        ]
+    ]
+
+
+def confirm_buttons(lang: str) -> list[list[Button]]:
+    return [
+        [
+            Button(t(lang, "compose.send"), _choice("s", "send")),
+            Button(t(lang, "compose.cancel"), _choice("s", "cancel")),
+        ]
+    ]
+
+
+async def start(update: Update, context: FieldbotContext) -> None:
+    member = await current_member(update, context)
+    lang = language(member, context)
+    if member is None:
+        await reply_key(update, lang, "errors.not_registered")
+        return
+    decision = authorize(member.actor, Action.SEND_DIRECTIVE, member.unit_path)
+    if not decision:
+        await reply_key(update, lang, decision.reason)
+        return
+    runtime = context.runtime
+    async with runtime.db.session() as session:
+        await drafts.save(session, runtime.clock, member.id, "directive", Step.TEXT, {})
+    await reply_key(update, lang, "compose.ask_text", max=directives.MAX_TEXT)
+
+
+async def cancel(update: Update, context: FieldbotContext) -> None:
+    member = await current_member(update, context)
+    lang = language(member, context)
+    if member is None:
+        await reply_key(update, lang, "errors.not_registered")
+        return
+    async with context.runtime.db.session() as session:
+        had = await drafts.discard(session, member.id)
+    await reply_key(update, lang, "compose.cancelled" if had else "compose.nothing_to_cancel")
+
+
+async def on_input(update: Update, context: FieldbotContext) -> None:
+    """Text or a file: the next answer of an open form, or else something we did not expect."""
+    member = await current_member(update, context)
+    draft = None
+    if member is not None:
+        async with context.runtime.db.session() as session:
+            draft = await drafts.current(session, member.id)
+    if member is None or draft is None:
+        await fallback.not_understood(update, context)
+        return
+    lang = member.language
+    message = update.effective_message
+    assert message is not None  # noqa: S101 - a message handler always has one
+    text = message.text or message.caption or ""
+    step = Step(draft.step)
+    if step is Step.TEXT:
+        await _take_text(update, context, member, draft, text, message.document)
+    elif step is Step.UNIT_LIST:
+        await _take_unit_list(update, context, member, draft.data, text)
+    elif step is Step.DEADLINE:
+        when = parse_when(text, context.runtime.clock.now(), context.runtime.config.tz)
+        if when is None:
+            await reply_key(update, lang, "compose.bad_deadline", buttons=deadline_buttons(lang))
+            return
+        await _set_deadline(update, context, member, draft.data, when)
+    else:
+        await reply_key(update, lang, "compose.use_buttons")
+
+
+async def _take_text(
+    update: Update,
+    context: FieldbotContext,
+    member: MemberView,
+    draft: drafts.DraftView,
+    text: str,
+    document: Any,
+) -> None:
+    lang, runtime = member.language, context.runtime
+    data = dict(draft.data)
+    if document is not None:
+        data["document_file_id"] = document.file_id
+    if not text.strip():
+        async with runtime.db.session() as session:
+            await drafts.save(session, runtime.clock, member.id, draft.kind, Step.TEXT, data)
+        await reply_key(
+            update,
+            lang,
+            "compose.file_kept" if document else "compose.ask_text",
+            max=directives.MAX_TEXT,
+        )
+        return
+    if len(text) > directives.MAX_TEXT:
+        await reply_key(
+            update, lang, "directive.too_long", max=directives.MAX_TEXT, length=len(text)
+        )
+        return
+    if draft.kind == "amend":
+        await _amend(update, context, member, int(data["directive_id"]), text)
+        return
+    data["text"] = text
+    async with runtime.db.session() as session:
+        levels, groups = await directives.target_options(session, member.actor)
+        data.update(levels=levels, groups=groups)
+        await drafts.save(session, runtime.clock, member.id, draft.kind, Step.TARGET, data)
+    await reply_key(
+        update, lang, "compose.ask_target", buttons=target_buttons(lang, levels, groups)
+    )
+
+
+async def _amend(
+    update: Update, context: FieldbotContext, member: MemberView, directive_id: int, text: str
+) -> None:
+    runtime = context.runtime
+    try:
+        async with runtime.db.session() as session:
+            sent = await directives.amend(
+                session, runtime.clock, member.actor, directive_id, text, runtime.config.tz
+            )
+            await drafts.discard(session, member.id)
+    except NotAllowed as refusal:
+        await reply_key(update, member.language, refusal.reason)
+        return
+    except DirectiveError as error:
+        await reply(update, t(member.language, error.key, **error.params))
+        return
+    runtime.wake_sender()
+    await reply_key(
+        update,
+        member.language,
+        "compose.amended",
+        id=sent.directive_id,
+        units=sent.unit_count,
+        members=sent.member_count,
+    )
+
+
+async def _take_unit_list(
+    update: Update, context: FieldbotContext, member: MemberView, data: dict[str, Any], text: str
+) -> None:
+    codes = ",".join(part for part in text.replace(";", ",").replace("\n", ",").split(","))
+    await _set_target(update, context, member, data, f"list:{codes}")
+
+
+async def _set_target(
+    update: Update,
+    context: FieldbotContext,
+    member: MemberView,
+    data: dict[str, Any],
+    target: str,
+) -> None:
+    runtime, lang = context.runtime, member.language
+    try:
+        async with runtime.db.session() as session:
+            await directives.resolve(session, member.actor, Target.parse(target))
+            await drafts.save(
+                session,
+                runtime.clock,
+                member.id,
+                "directive",
+                Step.DEADLINE,
+                {**data, "target": target},
+            )
+    except DirectiveError as error:
+        await reply(
+            update, t(lang, error.key, **error.params) + "\n" + t(lang, "compose.try_again")
+        )
+        return
+    await reply_key(update, lang, "compose.ask_deadline", buttons=deadline_buttons(lang))
+
+
+async def _set_deadline(
+    update: Update,
+    context: FieldbotContext,
+    member: MemberView,
+    data: dict[str, Any],
+    when: datetime,
+) -> None:
+    runtime, lang = context.runtime, member.language
+    if when <= runtime.clock.now():
+        await reply_key(update, lang, "directive.deadline_past", buttons=deadline_buttons(lang))
+        return
+    async with runtime.db.session() as session:
+        await drafts.save(
+            session,
+            runtime.clock,
+            member.id,
+            "directive",
+            Step.URGENCY,
+            {**data, "ack_by": when.isoformat()},
+        )
+    await reply_key(
+        update,
+        lang,
+        "compose.ask_urgency",
+        when=local(when, runtime.config.tz),
+        buttons=urgency_buttons(lang),
+    )
+
+
+async def on_choice(update: Update, context: FieldbotContext) -> None:
+    query = update.callback_query
+    assert query is not None  # noqa: S101 - registered for callback queries only
+    choice = callbacks.decode(query.data)
+    member = await current_member(update, context)
+    lang = language(member, context)
+    draft = None
+    if member is not None:
+        async with context.runtime.db.session() as session:
+            draft = await drafts.current(session, member.id)
+    if not isinstance(choice, callbacks.ComposeChoice) or member is None or draft is None:
+        await query.answer(t(lang, "errors.stale_button"))
+        return
+    await query.answer()
+    data, step = draft.data, Step(draft.step)
+    if choice.field == "t" and step is Step.TARGET:
+        target = _target_from_choice(choice.value, data)
+        if target == "list":
+            async with context.runtime.db.session() as session:
+                await drafts.save(
+                    session, context.runtime.clock, member.id, draft.kind, Step.UNIT_LIST, data
+                )
+            await reply_key(update, lang, "compose.ask_list")
+        elif target is None:
+            await reply_key(update, lang, "errors.stale_button")
+        else:
+            await _set_target(update, context, member, data, target)
+    elif choice.field == "d" and step is Step.DEADLINE and choice.value in DEADLINE_HOURS:
+        when = context.runtime.clock.now() + timedelta(hours=int(choice.value))
+        await _set_deadline(update, context, member, data, when)
+    elif choice.field == "u" and step is Step.URGENCY and choice.value in ("0", "1"):
+        await _preview(update, context, member, {**data, "urgent": choice.value == "1"})
+    elif choice.field == "s" and step is Step.CONFIRM:
+        await _submit(update, context, member, data, send=choice.value == "send")
+    else:
+        await reply_key(update, lang, "errors.stale_button")
+
+
+def _target_from_choice(value: str, data: dict[str, Any]) -> str | None:
+    if value in ("sub", "list"):
+        return "subtree" if value == "sub" else "list"
+    kind, index = value[:1], value[1:]
+    options = data.get("levels" if kind == "l" else "groups", [])
+    if kind not in ("l", "g") or not index.isdigit() or int(index) >= len(options):
+        return None
+    return f"{'level' if kind == 'l' else 'group'}:{options[int(index)]}"
+
+
+async def _preview(
+    update: Update, context: FieldbotContext, member: MemberView, data: dict[str, Any]
+) -> None:
+    runtime, lang = context.runtime, member.language
+    async with runtime.db.session() as session:
+        seen = await directives.preview(
+            session,
+            member.actor,
+            Target.parse(data["target"]),
+            runtime.config.outbox.rate_per_second,
+        )
+        await drafts.save(session, runtime.clock, member.id, "directive", Step.CONFIRM, data)
+    more = seen.unit_count - len(seen.sample_units)
+    units = ", ".join(seen.sample_units) + (t(lang, "compose.and_more", count=more) if more else "")
+    await reply_key(
+        update,
+        lang,
+        "compose.preview",
+        text=data["text"],
+        units=seen.unit_count,
+        members=seen.member_count,
+        unreachable=seen.unreachable_count,
+        names=units,
+        seconds=max(1, round(seen.seconds)),
+        when=local(datetime.fromisoformat(data["ack_by"]), runtime.config.tz),
+        urgency=t(lang, "compose.urgent" if data.get("urgent") else "compose.normal"),
+        buttons=confirm_buttons(lang),
+    )
+
+
+async def _submit(
+    update: Update, context: FieldbotContext, member: MemberView, data: dict[str, Any], send: bool
+) -> None:
+    runtime, lang = context.runtime, member.language
+    if not send:
+        async with runtime.db.session() as session:
+            await drafts.discard(session, member.id)
+        await reply_key(update, lang, "compose.cancelled")
+        return
+    try:
+        async with runtime.db.session() as session:
+            sent = await directives.send_directive(
+                session,
+                runtime.clock,
+                member.actor,
+                text=data["text"],
+                target=Target.parse(data["target"]),
+                ack_by=datetime.fromisoformat(data["ack_by"]),
+                urgent=bool(data.get("urgent")),
+                tz=runtime.config.tz,
+                document_file_id=data.get("document_file_id"),
+            )
+            await drafts.discard(session, member.id)
+    except DirectiveError as error:
+        await reply(update, t(lang, error.key, **error.params))
+        return
+    runtime.wake_sender()
+    await reply_key(
+        update,
+        lang,
+        "compose.sent",
+        id=sent.directive_id,
+        units=sent.unit_count,
+        members=sent.member_count,
+    )
+
+
+def register(app: FieldbotApp) -> None:
+    app.add_handler(CommandHandler("directive", start))
+    app.add_handler(CommandHandler("cancel", cancel))
+    app.add_handler(CallbackQueryHandler(on_choice, pattern=r"^cp:"))
+    app.add_handler(
+        MessageHandler(
+            (filters.TEXT & ~filters.COMMAND) | filters.Document.ALL | filters.PHOTO, on_input
+        )
+    )

@@ -1,0 +1,193 @@
+"""One-tap confirmation of directives, and the coordinator's status views."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot import callbacks
+from bot.context import FieldbotApp, FieldbotContext
+from bot.i18n import t
+from bot.services import directives, drafts
+from bot.services.authz import NotAllowed
+from bot.services.directives import Confirmed, DirectiveError, DirectiveLine, Status
+from bot.services.notify import Button
+from bot.timefmt import local
+from handlers.common import current_member, keyboard, language, reply, reply_key, split_text
+from handlers.compose import Step
+
+MAX_PARENTS_SHOWN = 40
+
+
+async def confirm_tap(update: Update, context: FieldbotContext) -> None:
+    query = update.callback_query
+    assert query is not None  # noqa: S101 - registered for callback queries only
+    payload = callbacks.decode(query.data)
+    member = await current_member(update, context)
+    lang = language(member, context)
+    if not isinstance(payload, callbacks.DirectiveConfirm) or member is None:
+        await query.answer(t(lang, "errors.stale_button"))
+        return
+    runtime = context.runtime
+    tz = runtime.config.tz
+    try:
+        async with runtime.db.session() as session:
+            result = await directives.confirm(
+                session, runtime.clock, member, payload.directive_id, payload.version, tz
+            )
+    except NotAllowed as refusal:
+        await query.answer(t(lang, refusal.reason), show_alert=True)
+        return
+    runtime.wake_sender()
+    match result.outcome:
+        case Confirmed.CONFIRMED:
+            key = "directive.confirmed_late" if result.late else "directive.confirmed"
+            await query.answer(t(lang, key, unit=member.unit_name))
+        case Confirmed.ALREADY:
+            assert result.at is not None  # noqa: S101 - set with this outcome
+            await query.answer(
+                t(lang, "directive.already_confirmed", by=result.by or "—", at=local(result.at, tz))
+            )
+        case Confirmed.STALE:
+            await query.answer(t(lang, "directive.stale_version"), show_alert=True)
+        case Confirmed.NOT_TARGET | Confirmed.NOT_FOUND:
+            await query.answer(t(lang, "errors.stale_button"))
+
+
+def list_text(lang: str, lines: list[DirectiveLine], context: FieldbotContext) -> str:
+    if not lines:
+        return t(lang, "directive.list_empty")
+    tz = context.runtime.config.tz
+    rows = [t(lang, "directive.list_header")]
+    for line in lines:
+        rows.append(
+            t(
+                lang,
+                "directive.list_line",
+                id=line.id,
+                confirmed=line.confirmed,
+                targets=line.targets,
+                text=line.excerpt,
+                when=local(line.ack_by, tz),
+                urgent="🔴 " if line.urgent else "",
+            )
+        )
+    return "\n".join(rows)
+
+
+def status_text(lang: str, status: Status, context: FieldbotContext) -> str:
+    tz = context.runtime.config.tz
+    rows = [
+        t(
+            lang,
+            "directive.status_header",
+            id=status.id,
+            version=status.version,
+            when=local(status.ack_by, tz),
+        ),
+        t(
+            lang,
+            "directive.status_counts",
+            confirmed=status.confirmed,
+            targets=status.targets,
+            late=status.late,
+        ),
+    ]
+    if status.pending_by_parent:
+        rows.append(t(lang, "directive.status_pending"))
+        for parent, units in list(status.pending_by_parent.items())[:MAX_PARENTS_SHOWN]:
+            rows.append(f"• {parent}: {', '.join(units)}")
+        hidden = len(status.pending_by_parent) - MAX_PARENTS_SHOWN
+        if hidden > 0:
+            rows.append(t(lang, "compose.and_more", count=hidden))
+    if status.unreachable:
+        rows.append(t(lang, "directive.status_unreachable", names=", ".join(status.unreachable)))
+    return "\n".join(rows)
+
+
+def status_buttons(lang: str, directive_id: int) -> list[list[Button]]:
+    def action(verb: str) -> str:
+        return callbacks.encode(callbacks.DirectiveAction(directive_id, verb))
+
+    return [
+        [
+            Button(t(lang, "directive.remind_button"), action("remind")),
+            Button(t(lang, "directive.amend_button"), action("amend")),
+            Button(t(lang, "directive.refresh_button"), action("view")),
+        ]
+    ]
+
+
+async def list_directives(update: Update, context: FieldbotContext) -> None:
+    member = await current_member(update, context)
+    lang = language(member, context)
+    if member is None:
+        await reply_key(update, lang, "errors.not_registered")
+        return
+    try:
+        async with context.runtime.db.session() as session:
+            lines = await directives.list_directives(session, member.actor)
+    except NotAllowed as refusal:
+        await reply_key(update, lang, refusal.reason)
+        return
+    buttons = [
+        [
+            Button(f"#{line.id}", callbacks.encode(callbacks.DirectiveAction(line.id, "view")))
+            for line in lines[i : i + 5]
+        ]
+        for i in range(0, len(lines), 5)
+    ]
+    await reply(update, list_text(lang, lines, context), buttons)
+
+
+async def directive_action(update: Update, context: FieldbotContext) -> None:
+    query = update.callback_query
+    assert query is not None  # noqa: S101 - registered for callback queries only
+    payload = callbacks.decode(query.data)
+    member = await current_member(update, context)
+    lang = language(member, context)
+    if not isinstance(payload, callbacks.DirectiveAction) or member is None:
+        await query.answer(t(lang, "errors.stale_button"))
+        return
+    runtime = context.runtime
+    try:
+        async with runtime.db.session() as session:
+            if payload.verb == "remind":
+                count = await directives.remind_pending(
+                    session, runtime.clock, member.actor, payload.directive_id, runtime.config.tz
+                )
+            elif payload.verb == "amend":
+                await directives.status(session, member.actor, payload.directive_id)
+                await drafts.save(
+                    session,
+                    runtime.clock,
+                    member.id,
+                    "amend",
+                    Step.TEXT,
+                    {"directive_id": payload.directive_id},
+                )
+            status = await directives.status(session, member.actor, payload.directive_id)
+    except NotAllowed as refusal:
+        await query.answer(t(lang, refusal.reason), show_alert=True)
+        return
+    except DirectiveError as error:
+        await query.answer(t(lang, error.key, **error.params), show_alert=True)
+        return
+    if payload.verb == "remind":
+        runtime.wake_sender()
+        await query.answer(t(lang, "directive.reminded", count=count))
+    elif payload.verb == "amend":
+        await query.answer()
+        await reply_key(update, lang, "compose.ask_amend", id=payload.directive_id)
+        return
+    else:
+        await query.answer()
+    text = split_text(status_text(lang, status, context))[0]
+    if query.message is not None and getattr(query.message, "text", None) != text:
+        await query.edit_message_text(text, reply_markup=keyboard(status_buttons(lang, status.id)))
+
+
+def register(app: FieldbotApp) -> None:
+    app.add_handler(CommandHandler("directives", list_directives))
+    app.add_handler(CallbackQueryHandler(confirm_tap, pattern=r"^dc:"))
+    app.add_handler(CallbackQueryHandler(directive_action, pattern=r"^d[vra]:"))

@@ -42,13 +42,15 @@ async def test_directive_to_all_communes_and_one_tap_confirmation(env: BotEnv) -
 
     preview = await _compose(coordinator, "Rà soát địa điểm tổ chức Ngày hội.", "Xã/Phường")
     assert "2 đơn vị, 3 cán bộ" in preview.body
-    assert "Phúc Xá" in preview.body and "Trúc Bạch" in preview.body
+    assert "Phúc Xá" in preview.body
+    assert "Trúc Bạch" in preview.body
     sent = await _send(coordinator, preview)
     assert "Đã gửi chỉ đạo #1" in sent.body
 
     copies = [await p.next_message() for p in (an, binh, cuong)]
     for copy in copies:
-        assert "CHỈ ĐẠO #1" in copy.body and "Rà soát địa điểm" in copy.body
+        assert "CHỈ ĐẠO #1" in copy.body
+        assert "Rà soát địa điểm" in copy.body
         assert [b["text"] for b in copy.buttons()] == ["✅ Đã nhận"]
 
     answer = await an.press(copies[0], "Đã nhận")
@@ -61,7 +63,8 @@ async def test_directive_to_all_communes_and_one_tap_confirmation(env: BotEnv) -
     stale = copies[0].reply_markup or {}
     assert stale == {} or not stale.get("inline_keyboard")
     again = await binh.await_answer(binh.press_data(copies[1], "dc:1:1"))
-    assert again.text is not None and "Đơn vị đã xác nhận rồi: An" in again.text
+    assert again.text is not None
+    assert "Đơn vị đã xác nhận rồi: An" in again.text
 
     await env.settle()
     assert not [m for m in outsider.bot_messages() if "CHỈ ĐẠO" in m.body]
@@ -80,7 +83,8 @@ async def test_late_confirmation_is_kept_and_marked(env: BotEnv) -> None:
     copy = await officer.next_message()
     env.clock.advance(timedelta(hours=5))
     answer = await officer.press(copy, "Đã nhận")
-    assert answer.text is not None and "sau hạn" in answer.text
+    assert answer.text is not None
+    assert "sau hạn" in answer.text
     listing = await coordinator.ask("/directives")
     await coordinator.press(listing, "#1")
     await coordinator.wait_until(lambda: "📊" in listing.body)
@@ -105,12 +109,15 @@ async def test_amendment_asks_again_and_shows_changes(env: BotEnv) -> None:
 
     amended = await officer.next_message()
     assert "Bản sửa đổi lần 2" in amended.body
-    assert "− Họp lúc 8 giờ." in amended.body and "+ Họp lúc 9 giờ." in amended.body
+    assert "− Họp lúc 8 giờ." in amended.body
+    assert "+ Họp lúc 9 giờ." in amended.body
     await officer.wait_until(lambda: "đã có bản sửa đổi" in first.body)
     old_tap = await officer.await_answer(officer.press_data(first, "dc:1:1"))
-    assert old_tap.text is not None and "đã được sửa đổi" in old_tap.text
+    assert old_tap.text is not None
+    assert "đã được sửa đổi" in old_tap.text
     answer = await officer.press(amended, "Đã nhận")
-    assert answer.text is not None and answer.text.startswith("✅")
+    assert answer.text is not None
+    assert answer.text.startswith("✅")
 
 
 async def test_remind_resends_to_pending_units_only(env: BotEnv) -> None:
@@ -142,13 +149,15 @@ async def test_forged_stale_and_out_of_scope_taps_change_nothing(env: BotEnv) ->
     not_target = await stranger.await_answer(stranger.press_data(own, "dc:1:1"))
     assert not_target.text == "Nút này không còn hiệu lực. Không có gì thay đổi."
     watcher = await observer.await_answer(observer.press_data(own, "dc:1:1"))
-    assert watcher.text is not None and "không được phép" in watcher.text
+    assert watcher.text is not None
+    assert "không được phép" in watcher.text
     for forged in ("dc:999:1", "dc:1:x", "dc:1", "dv:999999"):
         answer = await officer.await_answer(officer.press_data(copy, forged))
         assert answer.text is not None
     assert copy.buttons(), "nothing confirmed by forged taps"
     wrong_version = await officer.await_answer(officer.press_data(copy, "dc:1:7"))
-    assert wrong_version.text is not None and "đã được sửa đổi" in wrong_version.text
+    assert wrong_version.text is not None
+    assert "đã được sửa đổi" in wrong_version.text
     assert "không được phép" in (await stranger.ask("/directives")).body
     refused = await officer.ask("/directive")
     assert "không được phép" in refused.body

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
+from bot import cli_directives
 from bot.clock import SystemClock
 from bot.config import Config, ConfigError, load_config
 from bot.durations import parse_duration
@@ -68,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     listing = members.add_parser("list", help="list members")
     listing.add_argument("--unit", default=None, help="only this unit's subtree")
+    cli_directives.add_parsers(commands)
     return parser
 
 
@@ -254,4 +256,5 @@ _ACTIONS: dict[
     ("units", "list"): _units_list,
     ("invite", "create"): _invite_create,
     ("members", "list"): _members_list,
+    **cli_directives.ACTIONS,
 }

@@ -33,7 +33,8 @@ from storage.repositories.outbox import OutboxRepository
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=60)
+LEASE = timedelta(seconds=6)  # renewed every LEASE/3 while held; a dead sender's rows return
+MAX_BAN_HELD = 120.0  # a ban longer than this sends the row back to the table
 HOLD_IN_MEMORY = 2.0  # rows whose chat is busy for longer go back to the table
 EDIT_WAIT = timedelta(seconds=1)
 
@@ -101,6 +102,8 @@ class OutboxSender:
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._lease_task: asyncio.Task[None] | None = None
+        self._flying: set[int] = set()  # ids of rows whose API call is under way
         self.sent = 0
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -110,12 +113,17 @@ class OutboxSender:
         if released:
             log.warning("outbox: %d messages were in flight when the last run stopped", released)
         self._task = asyncio.create_task(self._run(), name="outbox-sender")
+        self._lease_task = asyncio.create_task(self._keep_leases(), name="outbox-leases")
 
     async def stop(self) -> None:
         self._stopping.set()
         self._wake.set()
         if self._task is not None:
             await self._task
+        if self._lease_task is not None:
+            self._lease_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._lease_task
         if self._in_flight:
             await asyncio.gather(*self._in_flight, return_exceptions=True)
         for ready in self._ready:  # claimed but not sent: give them back now, not at lease end
@@ -128,6 +136,23 @@ class OutboxSender:
     def wake(self) -> None:
         """New rows were committed: look now instead of at the next poll."""
         self._wake.set()
+
+    async def _keep_leases(self) -> None:
+        """Renew the leases of rows this sender holds; free rows whose sender died."""
+        while True:
+            await asyncio.sleep(LEASE.total_seconds() / 3)
+            held = [ready.id for ready in self._ready] + list(self._flying)
+            try:
+                async with self.db.session() as session:
+                    repo = OutboxRepository(session)
+                    now = self.clock.now()
+                    await repo.renew_leases(held, now + LEASE)
+                    released = await repo.release_expired_leases(now)
+                if released:
+                    log.warning("outbox: took back %d messages from a stopped sender", released)
+                    self.wake()
+            except Exception:  # the next round tries again; the loop must not die
+                log.exception("outbox: lease upkeep failed")
 
     # -- main loop -------------------------------------------------------------------------
     async def _run(self) -> None:
@@ -161,6 +186,7 @@ class OutboxSender:
                     continue
                 self.spacing.reserve(head.row.chat_id)
                 await self._slots.acquire()
+                self._flying.add(head.id)
                 task = asyncio.create_task(self._deliver(head.row))
                 self._in_flight.add(task)
                 task.add_done_callback(self._in_flight.discard)
@@ -256,6 +282,7 @@ class OutboxSender:
             self._changes.append(self._done(row, message_id))
             self.sent += 1
         finally:
+            self._flying.discard(row.id)
             self._slots.release()
 
     def _banned(self, row: OutboxMessage, seconds: float) -> None:
@@ -264,7 +291,7 @@ class OutboxSender:
             "outbox: flood ban of %.0fs (row %d); sending resumes after it", seconds, row.id
         )
         self.pacer.ban(seconds)
-        if seconds > LEASE.total_seconds() / 2:  # too long to hold: back to the table
+        if seconds > MAX_BAN_HELD:  # too long to hold: back to the table
             self._changes.append(self._later(row, seconds, count_attempt=False))
             return
         until = time.monotonic() + seconds

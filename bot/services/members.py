@@ -62,6 +62,19 @@ async def find_member(session: AsyncSession, telegram_user_id: int) -> MemberVie
     return view_of(member) if member else None
 
 
+async def find_member_by_ref(session: AsyncSession, ref: str) -> MemberView | None:
+    """A member named by id, ``@username`` or Telegram user id (for the command line)."""
+    repo = MemberRepository(session)
+    cleaned = ref.strip()
+    if cleaned.startswith("@"):
+        member = await repo.get_by_username(cleaned[1:])
+    elif cleaned.isdigit():
+        member = await repo.get(int(cleaned)) or await repo.get_by_telegram_id(int(cleaned))
+    else:
+        member = None
+    return view_of(member) if member else None
+
+
 async def note_seen(
     session: AsyncSession, clock: Clock, telegram_user_id: int, chat_id: int
 ) -> MemberView | None:

@@ -20,6 +20,9 @@ class MemberRepository:
             select(Member).where(Member.telegram_user_id == telegram_user_id)
         )
 
+    async def get_by_username(self, username: str) -> Member | None:
+        return await self.session.scalar(select(Member).where(Member.username == username))
+
     async def languages_of(self, member_ids: Iterable[int]) -> dict[int, str]:
         rows = await self.session.execute(
             select(Member.id, Member.language).where(Member.id.in_(list(member_ids)))

@@ -51,6 +51,18 @@ class OutboxRepository:
         )
         return list(rows)
 
+    async def renew_leases(self, ids: list[int], until: datetime) -> None:
+        for start in range(0, len(ids), 900):
+            await self.session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id.in_(ids[start : start + 900]),
+                    OutboxMessage.status == OutboxStatus.SENDING,
+                )
+                .values(lease_until=until)
+                .execution_options(synchronize_session=False)
+            )
+
     async def release_expired_leases(self, now: datetime) -> int:
         """Return in-flight rows whose sender stopped (crash, kill -9) to the queue."""
         result = await self.session.execute(

@@ -128,3 +128,82 @@ def test_run_without_token_explains(
     monkeypatch.delenv("FIELDBOT_TOKEN", raising=False)
     assert run(config_file, "run") == 2
     assert "make demo" in capsys.readouterr().err
+
+
+def test_group_and_directive_send(
+    config_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import asyncio
+
+    from bot.clock import SystemClock
+    from storage.db import Database
+    from storage.models import Role
+    from tests.factories import make_member
+
+    units = tmp_path / "units.csv"
+    units.write_text(TREE, encoding="utf-8")
+    run(config_file, "units", "import", str(units))
+    assert run(config_file, "group", "set", "Điểm tổ chức", "--units", "HN-BD-PX,QN-HL-BC") == 0
+    assert "2 đơn vị" in capsys.readouterr().out
+    assert run(config_file, "group", "set", "Sai", "--units", "NOPE") == 1
+
+    async def seed() -> int:
+        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
+        async with db.session() as session:
+            boss = await make_member(session, SystemClock(), "BCA", Role.COORDINATOR)
+            await make_member(session, SystemClock(), "HN-BD-PX")
+            await make_member(session, SystemClock(), "QN-HL-BC")
+        await db.dispose()
+        return boss.id
+
+    boss_id = asyncio.run(seed())
+    text = tmp_path / "directive.txt"
+    text.write_text("Chuẩn bị Ngày hội toàn dân bảo vệ an ninh Tổ quốc.", encoding="utf-8")
+    args = [
+        "directive",
+        "send",
+        "--from",
+        str(boss_id),
+        "--text-file",
+        str(text),
+        "--ack-by",
+        "48h",
+    ]
+    assert run(config_file, *args, "--to", "group:Điểm tổ chức") == 0
+    assert "2 đơn vị, 2 cán bộ" in capsys.readouterr().out
+    assert run(config_file, *args, "--to", "level:commune") == 0
+    assert "3 đơn vị, 2 cán bộ" in capsys.readouterr().out
+    assert run(config_file, *args, "--to", "everyone") == 1
+    assert "Không hiểu đối tượng nhận" in capsys.readouterr().err
+    assert (
+        run(
+            config_file,
+            "directive",
+            "send",
+            "--from",
+            "999",
+            "--to",
+            "subtree",
+            "--text-file",
+            str(text),
+            "--ack-by",
+            "48h",
+        )
+        == 1
+    )
+    assert (
+        run(
+            config_file,
+            "directive",
+            "send",
+            "--from",
+            str(boss_id),
+            "--to",
+            "subtree",
+            "--text-file",
+            str(text),
+            "--ack-by",
+            "hôm qua",
+        )
+        == 2
+    )

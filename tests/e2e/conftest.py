@@ -96,7 +96,7 @@ def e2e_config(emulator: BotApiEmulator, url: str, **outbox: object) -> Config:
             base_url=emulator.base_url,
             base_file_url=emulator.base_file_url,
             poll_timeout=1,
-            request_timeout=5.0,
+            request_timeout=2.0,
         ),
         database=DatabaseConfig(url=url),
         onboarding=OnboardingConfig(max_attempts=5, attempt_window=timedelta(minutes=10)),

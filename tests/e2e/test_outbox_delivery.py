@@ -137,3 +137,30 @@ async def test_pending_messages_survive_a_restart(emulator: BotApiEmulator, fres
         stop.set()
         await task
         await db.dispose()
+
+
+async def test_timeouts_are_retried_without_loss(env: BotEnv) -> None:
+    officer = await env.member("An", "HN-BD-PX")
+    env.emulator.add_fault(Fault(FaultKind.TIMEOUT, method="sendMessage", delay=3.0))
+    await _notify(env, officer.user.id, ["sau một lần quá hạn chờ"])
+    await officer.wait_until(lambda: officer.last().body == "sau một lần quá hạn chờ", within=15)
+    await env.settle(within=15)
+    assert [m.body for m in officer.bot_messages()].count("sau một lần quá hạn chờ") == 1
+    row = (await _rows(env))[-1]
+    assert row.status == OutboxStatus.SENT
+    assert row.attempts == 2
+
+
+async def test_a_429_storm_never_drops_and_never_sends_into_a_ban(env: BotEnv) -> None:
+    people = [await env.member(f"Cán bộ {i}", "HN-BD-PX") for i in range(6)]
+    for retry_after in (1, 2, 1):
+        env.emulator.add_fault(
+            Fault(FaultKind.FLOOD, method="sendMessage", retry_after=retry_after)
+        )
+    for person in people:
+        await _notify(env, person.user.id, [f"tin {i}" for i in range(3)])
+    await env.settle(within=30)
+    for person in people:
+        assert [m.body for m in person.bot_messages()[-3:]] == ["tin 0", "tin 1", "tin 2"]
+    assert env.emulator.limits.requests_during_ban == 0
+    assert env.emulator.errors[429] == 3

@@ -1,0 +1,115 @@
+"""``kill -9`` in the middle of a broadcast, then a restart: nothing lost, few duplicates."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bot.clock import SystemClock
+from bot.emulator import BotApiEmulator, LimitSettings
+from bot.services.directives import Target, send_directive
+from storage.db import Database
+from storage.migrate import upgrade
+from storage.models import Role
+from tests.factories import make_member, make_tree
+
+RECIPIENTS = 150
+MAX_IN_FLIGHT = 16
+
+
+def _write_config(path: Path, emulator: BotApiEmulator, url: str) -> Path:
+    path.write_text(
+        f'[telegram]\ntoken = "{emulator.token}"\nbase_url = "{emulator.base_url}"\n'
+        f'base_file_url = "{emulator.base_file_url}"\npoll_timeout = 1\n'
+        f'[database]\nurl = "{url}"\n'
+        f"[outbox]\nmax_in_flight = {MAX_IN_FLIGHT}\npoll_interval = 0.05\n"
+        f'[logging]\nlevel = "WARNING"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+async def _start(config: Path) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "--config",
+        str(config),
+        "run",
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+
+
+def _directive_counts(emulator: BotApiEmulator, chat_ids: list[int]) -> Counter[int]:
+    counts: Counter[int] = Counter()
+    for chat_id in chat_ids:
+        chat = emulator.world.chats[chat_id]
+        counts[chat_id] = sum(1 for m in chat.messages.values() if "CHỈ ĐẠO" in m.body)
+    return counts
+
+
+async def _until(condition, within: float) -> None:  # type: ignore[no-untyped-def]
+    async with asyncio.timeout(within):
+        while not condition():
+            await asyncio.sleep(0.05)  # noqa: ASYNC110 - polling another process's effect
+
+
+async def test_kill_9_mid_broadcast_then_restart(fresh_url: str, tmp_path: Path) -> None:
+    async with BotApiEmulator(limits=LimitSettings(enabled=True)) as emulator:
+        people = [emulator.person(f"Cán bộ {i}") for i in range(RECIPIENTS)]
+        chat_ids = [p.user.id for p in people]
+        db = Database(fresh_url)
+        await upgrade(db.engine)
+        clock = SystemClock()
+        async with db.session() as session:
+            await make_tree(session, clock)
+            boss = await make_member(session, clock, "HN", Role.COORDINATOR)
+            for index, person in enumerate(people):
+                unit = "HN-BD-PX" if index % 2 else "HN-BD-TB"
+                await make_member(session, clock, unit, telegram_user_id=person.user.id)
+            sent = await send_directive(
+                session,
+                clock,
+                boss.actor,
+                text="Triển khai kế hoạch 333/KH-BCĐ.",
+                target=Target.parse("level:commune"),
+                ack_by=clock.now() + timedelta(days=1),
+                urgent=False,
+                tz=ZoneInfo("Asia/Ho_Chi_Minh"),
+            )
+        await db.dispose()
+        assert sent.member_count == RECIPIENTS
+
+        config = _write_config(tmp_path / "config.toml", emulator, fresh_url)
+        first = await _start(config)
+        try:
+            await _until(
+                lambda: sum(_directive_counts(emulator, chat_ids).values()) >= RECIPIENTS // 2,
+                within=60,
+            )
+        finally:
+            first.send_signal(signal.SIGKILL)
+            await first.wait()
+        at_kill = sum(_directive_counts(emulator, chat_ids).values())
+        assert at_kill < RECIPIENTS, "the kill came too late to test anything"
+
+        second = await _start(config)
+        try:
+            await _until(
+                lambda: min(_directive_counts(emulator, chat_ids).values()) >= 1, within=90
+            )
+            await asyncio.sleep(1.0)  # let anything still queued show itself
+        finally:
+            second.send_signal(signal.SIGTERM)
+            await second.wait()
+        counts = _directive_counts(emulator, chat_ids)
+        assert min(counts.values()) == 1, "every member got the directive"
+        duplicates = sum(count - 1 for count in counts.values())
+        assert duplicates <= MAX_IN_FLIGHT, f"{duplicates} duplicates"

@@ -6,6 +6,7 @@ import asyncio
 import signal
 import sys
 from collections import Counter
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -55,10 +56,11 @@ def _directive_counts(emulator: BotApiEmulator, chat_ids: list[int]) -> Counter[
     return counts
 
 
-async def _until(condition, within: float) -> None:  # type: ignore[no-untyped-def]
+async def _until(condition: Callable[[], bool], within: float) -> None:
+    """Poll: the bot runs in another process, so there is no event to wait on."""
     async with asyncio.timeout(within):
-        while not condition():
-            await asyncio.sleep(0.05)  # noqa: ASYNC110 - polling another process's effect
+        while not condition():  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
 
 
 async def test_kill_9_mid_broadcast_then_restart(fresh_url: str, tmp_path: Path) -> None:

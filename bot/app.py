@@ -17,6 +17,7 @@ from bot.clock import Clock, SystemClock
 from bot.commands import GUEST
 from bot.config import Config
 from bot.context import RUNTIME_KEY, FieldbotApp, FieldbotContext
+from bot.http import AiohttpRequest
 from bot.i18n import t
 from bot.outbox import OutboxSender
 from bot.pacing import ChatSpacing, Pacer
@@ -43,10 +44,8 @@ def build_application(config: Config, clock: Clock | None = None) -> FieldbotApp
         .base_url(config.telegram.base_url)
         .base_file_url(config.telegram.base_file_url)
         .context_types(context_types)
-        .connection_pool_size(pool)
-        .read_timeout(config.telegram.request_timeout)
-        .write_timeout(config.telegram.request_timeout)
-        .get_updates_read_timeout(config.telegram.poll_timeout + 10)
+        .request(AiohttpRequest(pool, read_timeout=config.telegram.request_timeout))
+        .get_updates_request(AiohttpRequest(2, read_timeout=config.telegram.poll_timeout + 10.0))
         .concurrent_updates(64)
         .rate_limiter(PacedRateLimiter(pacer, spacing))
         .post_init(_post_init)

@@ -60,7 +60,7 @@ class OnboardingConfig:
 @dataclass(frozen=True)
 class OutboxConfig:
     rate_per_second: float = 30.0
-    burst: int = 30
+    burst: int = 5
     per_chat_interval: float = 1.05
     group_per_minute: int = 20
     max_in_flight: int = 16

@@ -37,6 +37,7 @@ LEASE = timedelta(seconds=6)  # renewed every LEASE/3 while held; a dead sender'
 MAX_BAN_HELD = 120.0  # a ban longer than this sends the row back to the table
 HOLD_IN_MEMORY = 2.0  # rows whose chat is busy for longer go back to the table
 EDIT_WAIT = timedelta(seconds=1)
+BUSY_RETRY = 0.02
 
 
 BOT_METHODS = {
@@ -101,9 +102,11 @@ class OutboxSender:
         self._in_flight: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._rows = asyncio.Event()
+        self._loops: list[asyncio.Task[None]] = []
         self._lease_task: asyncio.Task[None] | None = None
         self._flying: set[int] = set()  # ids of rows whose API call is under way
+        self._busy_chats: set[int] = set()  # chats with a call under way
         self.sent = 0
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -112,14 +115,20 @@ class OutboxSender:
             released = await OutboxRepository(session).release_expired_leases(self.clock.now())
         if released:
             log.warning("outbox: %d messages were in flight when the last run stopped", released)
-        self._task = asyncio.create_task(self._run(), name="outbox-sender")
+        # Claiming, dispatching and recording run side by side, so database work never
+        # holds up the next send.
+        self._loops = [
+            asyncio.create_task(self._dispatch_loop(), name="outbox-dispatch"),
+            asyncio.create_task(self._feed_loop(), name="outbox-feed"),
+            asyncio.create_task(self._record_loop(), name="outbox-record"),
+        ]
         self._lease_task = asyncio.create_task(self._keep_leases(), name="outbox-leases")
 
     async def stop(self) -> None:
         self._stopping.set()
         self._wake.set()
-        if self._task is not None:
-            await self._task
+        self._rows.set()
+        await asyncio.gather(*self._loops, return_exceptions=True)
         if self._lease_task is not None:
             self._lease_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -154,71 +163,96 @@ class OutboxSender:
             except Exception:  # the next round tries again; the loop must not die
                 log.exception("outbox: lease upkeep failed")
 
-    # -- main loop -------------------------------------------------------------------------
-    async def _run(self) -> None:
-        last_flush = time.monotonic()
+    # -- the three loops -------------------------------------------------------------------
+    async def _feed_loop(self) -> None:
+        """Keep about two seconds' worth of due rows claimed and ready."""
         while not self._stopping.is_set():
             try:
-                if len(self._ready) < self._low_water():
-                    await self._claim()
-                if time.monotonic() - last_flush > 0.05 or len(self._changes) > 200:
-                    await self._flush()
-                    last_flush = time.monotonic()
+                if len(self._ready) < self._low_water() and await self._claim():
+                    self._rows.set()
+                    continue
+                await self._wait(self._wake, self.settings.poll_interval)
+            except Exception:  # a database hiccup: try again shortly
+                log.exception("outbox: claiming failed")
+                await self._wait(self._wake, 1.0)
+
+    async def _record_loop(self) -> None:
+        """Write outcomes in batches, every 50 ms."""
+        while not self._stopping.is_set():
+            await asyncio.sleep(0.05)
+            try:
+                await self._flush()
+            except Exception:  # kept in memory and written on the next round
+                log.exception("outbox: recording outcomes failed")
+
+    async def _dispatch_loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
                 if not self._ready:
-                    await self._idle(self.settings.poll_interval)
+                    await self._wait(self._rows, self.settings.poll_interval)
                     continue
                 head = self._ready[0]
                 now = time.monotonic()
                 if head.at > now:
-                    await self._idle(min(head.at - now, self.settings.poll_interval))
+                    await self._wait(self._rows, min(head.at - now, self.settings.poll_interval))
                     continue
                 free_at = self.spacing.free_at(head.row.chat_id)
                 if free_at > now:  # the chat had a message too recently: wait for its slot
                     head.at = free_at
                     heapq.heapreplace(self._ready, head)
                     continue
+                if head.row.chat_id in self._busy_chats:  # one call per chat at a time keeps
+                    head.at = now + BUSY_RETRY  # each chat's messages in order
+                    heapq.heapreplace(self._ready, head)
+                    continue
                 heapq.heappop(self._ready)
+                if len(self._ready) < self._low_water():
+                    self._wake.set()
                 bans_before = self.pacer.bans
                 await self.pacer.acquire()
-                if self.pacer.bans != bans_before:  # banned while waiting: keep the order
-                    head.at = time.monotonic()
+                if self.pacer.bans != bans_before:  # banned while waiting: line up with the
+                    head.at = self.pacer.banned_until  # rows held back by the ban, in id order
                     heapq.heappush(self._ready, head)
                     continue
                 self.spacing.reserve(head.row.chat_id)
                 await self._slots.acquire()
                 self._flying.add(head.id)
+                self._busy_chats.add(head.row.chat_id)
                 task = asyncio.create_task(self._deliver(head.row))
                 self._in_flight.add(task)
                 task.add_done_callback(self._in_flight.discard)
-            except Exception:  # keep sending whatever one bad row or a DB hiccup did
-                log.exception("outbox: sender loop error")
-                await self._idle(1.0)
+            except Exception:  # keep sending whatever one bad row did
+                log.exception("outbox: dispatch error")
+                await asyncio.sleep(1.0)
 
     def _low_water(self) -> int:
         return max(10, int(self.settings.rate_per_second))
 
-    async def _idle(self, seconds: float) -> None:
-        self._wake.clear()
+    @staticmethod
+    async def _wait(event: asyncio.Event, seconds: float) -> None:
+        event.clear()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), seconds)
+            await asyncio.wait_for(event.wait(), seconds)
 
-    async def _claim(self) -> None:
+    async def _claim(self) -> int:
+        """Claim a batch of due rows into the ready heap; returns how many were claimed."""
         limit = max(20, int(self.settings.rate_per_second * 2))
         async with self.db.session() as session:
             repo = OutboxRepository(session)
             rows = await repo.claim_due(self.clock.now(), limit, LEASE)
             if not rows:
-                return
+                return 0
             deferred = await self._resolve_edits(repo, rows)
         now = time.monotonic()
         for row in rows:
             if row.id in deferred:
                 continue
-            at = max(now, self.spacing.free_at(row.chat_id))
-            if at - now > HOLD_IN_MEMORY:
+            at = max(now, self.spacing.free_at(row.chat_id), self.pacer.banned_until)
+            if at - now > HOLD_IN_MEMORY and at != self.pacer.banned_until:
                 self._changes.append(self._later(row, at - now, count_attempt=False))
                 continue
             heapq.heappush(self._ready, _Ready(at, row.priority, row.id, row))
+        return len(rows)
 
     async def _resolve_edits(self, repo: OutboxRepository, rows: list[OutboxMessage]) -> set[int]:
         """Give edits the message id of what they edit; hold those whose original is unsent."""
@@ -283,6 +317,7 @@ class OutboxSender:
             self.sent += 1
         finally:
             self._flying.discard(row.id)
+            self._busy_chats.discard(row.chat_id)
             self._slots.release()
 
     def _banned(self, row: OutboxMessage, seconds: float) -> None:
@@ -294,7 +329,7 @@ class OutboxSender:
         if seconds > MAX_BAN_HELD:  # too long to hold: back to the table
             self._changes.append(self._later(row, seconds, count_attempt=False))
             return
-        until = time.monotonic() + seconds
+        until = self.pacer.banned_until  # the same instant for every held row: ids keep order
         for ready in self._ready:
             ready.at = max(ready.at, until)
         self._ready.append(_Ready(until, row.priority, row.id, row))

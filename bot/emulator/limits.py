@@ -77,6 +77,9 @@ class Fault:
         return rng.random() < self.probability
 
 
+IN_FLIGHT_GRACE = 0.05  # seconds of client-side processing allowed on top of the round trip
+
+
 @dataclass
 class Violation:
     retry_after: int
@@ -93,7 +96,9 @@ class RateLimiter:
         self.banned_until = 0.0
         self.chat_banned_until: dict[int, float] = {}
         self.requests_during_ban = 0
+        self.requests_in_flight_at_ban = 0
         self.violations = 0
+        self.ban_windows: list[tuple[float, float]] = []  # whole-bot bans, monotonic times
 
     def configure(self, settings: LimitSettings) -> None:
         self.settings = settings
@@ -104,10 +109,10 @@ class RateLimiter:
         if not self.settings.enabled:
             return None
         if now < self.banned_until:
-            self.requests_during_ban += 1
+            self._count_during_ban(now)
             return Violation(max(1, math.ceil(self.banned_until - now)), "global")
         if now < self.chat_banned_until.get(chat_id, 0.0):
-            self.requests_during_ban += 1
+            self._count_during_ban(now)
             return Violation(max(1, math.ceil(self.chat_banned_until[chat_id] - now)), "chat")
         bucket = self.chat_buckets.get(chat_id)
         if bucket is None:
@@ -121,6 +126,7 @@ class RateLimiter:
         if self.global_bucket.take(now) > 0:
             self.violations += 1
             self.banned_until = now + self.settings.global_retry_after
+            self.ban_windows.append((now, self.banned_until))
             return Violation(self.settings.global_retry_after, "global")
         wait = bucket.take(now)
         if wait > 0:
@@ -131,6 +137,19 @@ class RateLimiter:
             return Violation(retry, "chat")
         return None
 
+    def _count_during_ban(self, now: float) -> None:
+        """Count a request sent into a ban, except those already on the wire when it began.
+
+        A client cannot know of a ban before the 429 reaches it: requests arriving within one
+        round trip of the ban's start were sent in good faith and are counted separately.
+        """
+        started = self.ban_windows[-1][0] if self.ban_windows else 0.0
+        if now - started <= self.settings.latency_max + IN_FLIGHT_GRACE:
+            self.requests_in_flight_at_ban += 1
+        else:
+            self.requests_during_ban += 1
+
     def ban(self, seconds: int, now: float) -> None:
         """An injected flood ban: the whole bot, like a real one."""
         self.banned_until = max(self.banned_until, now + seconds)
+        self.ban_windows.append((now, self.banned_until))

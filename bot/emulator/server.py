@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.web_request import FileField
 
-from bot.emulator import methods
+from bot.emulator import control, methods
 from bot.emulator.limits import Fault, FaultKind, LimitSettings, RateLimiter
 from bot.emulator.world import SimUser, World
 
@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 JSON_FIELDS = {"reply_markup", "commands", "scope", "allowed_updates", "entities"}
 INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "user_id"}
 FLOAT_FIELDS = {"timeout", "cache_time"}
+NEW_MESSAGES = {"sendMessage", "sendDocument", "sendPhoto"}
 LIMITED = {"sendMessage", "sendDocument", "sendPhoto", "editMessageText", "editMessageReplyMarkup"}
 
 
@@ -86,6 +87,7 @@ class BotApiEmulator:
     async def start(self, port: int = 0) -> None:
         app = web.Application(client_max_size=60 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        control.add_routes(app, self)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)
@@ -197,7 +199,7 @@ class BotApiEmulator:
                     retry_after=violation.retry_after,
                 )
         result = await handler(self, params)
-        if method in LIMITED and isinstance(chat_id, int):
+        if method in NEW_MESSAGES and isinstance(chat_id, int):
             self.delivered[chat_id] += 1
             self.send_times.append(time.monotonic())
         if hold:

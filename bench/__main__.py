@@ -1,0 +1,118 @@
+"""``make bench`` (``python -m bench``): every scenario with fieldbot and the peer side by side.
+
+The full-size run (10,000 members, 50,000 taps) takes about an hour; ``--quick`` runs the same
+scenarios at a tenth of the size. Figures go to stdout and bench/results/latest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import time
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+from typing import Any
+
+from bench import scenarios
+from bench.harness import emulator_process, temp_db
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def _plain(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+async def _import_units(count: int) -> float:
+    from bot.clock import SystemClock
+    from bot.services.authz import Actor
+    from bot.services.units import import_units
+    from storage.db import Database
+    from storage.migrate import upgrade
+
+    rows = ["code,name,level,parent_code", "HQ,Bộ,ministry,"]
+    rows += [f"P{p},Tỉnh {p},province,HQ" for p in range(63)]
+    rows += [f"C{i},Xã {i},commune,P{i % 63}" for i in range(count - 64)]
+    async with temp_db() as url:
+        db = Database(url)
+        await upgrade(db.engine)
+        started = time.perf_counter()
+        async with db.session() as session:
+            await import_units(session, SystemClock(), Actor.system(), "\n".join(rows).encode())
+        elapsed = time.perf_counter() - started
+        await db.dispose()
+    return elapsed
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--quick", action="store_true", help="a tenth of the full size")
+    parser.add_argument("--members", type=int, default=None, help="override the broadcast size")
+    parser.add_argument("--no-peer", action="store_true", help="skip the peer runs")
+    parser.add_argument(
+        "--only", nargs="*", default=None, help="broadcast, raised, storm, taps, crash, import"
+    )
+    args = parser.parse_args()
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
+    logging.basicConfig(level=logging.ERROR)
+    scale = 10 if args.quick else 1
+    members = args.members or 10_000 // scale
+    wanted = set(args.only or ["import", "broadcast", "raised", "storm", "taps", "crash"])
+    results: dict[str, Any] = {"members": members}
+
+    def show(name: str, value: Any) -> None:
+        results[name] = _plain(value)
+        text = value.row() if hasattr(value, "row") else json.dumps(_plain(value), default=str)
+        print(f"{name:32s} {text}", flush=True)
+
+    if "import" in wanted:
+        show("import_10000_units_seconds", round(await _import_units(10_000), 2))
+    async with emulator_process() as emu:
+        if "broadcast" in wanted:
+            fb = await scenarios.fieldbot_broadcast(emu, members, 30)
+            show("broadcast_30/fieldbot", fb["delivery"])
+            show("broadcast_30/enqueue_seconds", round(fb["enqueue_seconds"], 2))
+            if not args.no_peer:
+                show(
+                    "broadcast_30/peer_gather",
+                    await scenarios.peer_broadcast(emu, members, 30, gather=True),
+                )
+                show(
+                    "broadcast_30/peer_sequential",
+                    await scenarios.peer_broadcast(emu, min(members, 600), 30, gather=False),
+                )
+        if "raised" in wanted:
+            show(
+                "broadcast_1000/fieldbot",
+                (await scenarios.fieldbot_broadcast(emu, members, 1000))["delivery"],
+            )
+            if not args.no_peer:
+                show(
+                    "broadcast_1000/peer_gather",
+                    await scenarios.peer_broadcast(emu, members, 1000, gather=True),
+                )
+        if "storm" in wanted:
+            bans = scenarios.ban_lengths(3)
+            storm_members = 3000 // scale
+            show("storm/fieldbot", await scenarios.storm(emu, storm_members, bans, peer=False))
+            if not args.no_peer:
+                show(
+                    "storm/peer_gather", await scenarios.storm(emu, storm_members, bans, peer=True)
+                )
+        if "taps" in wanted:
+            show("taps/fieldbot", await scenarios.taps(emu, members, 50_000 // scale, 60 / scale))
+        if "crash" in wanted:
+            show("crash/fieldbot", await scenarios.crash(emu, 3000 // scale))
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

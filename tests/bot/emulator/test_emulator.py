@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -108,6 +109,11 @@ async def test_overall_bucket_bans_the_whole_bot(emu: BotApiEmulator) -> None:
     assert statuses[:5] == [200] * 5
     assert 429 in statuses[5:]
     assert emu.limits.banned_until > time.monotonic() + 2
+    assert emu.limits.requests_in_flight_at_ban + emu.limits.requests_during_ban >= 1
+    in_flight = emu.limits.requests_in_flight_at_ban
+    await asyncio.sleep(0.1)  # past one round trip: the client must know of the ban by now
+    assert (await call(emu, "sendMessage", chat_id=users[0].id, text="x"))[0] == 429
+    assert emu.limits.requests_in_flight_at_ban == in_flight
     assert emu.limits.requests_during_ban >= 1
 
 

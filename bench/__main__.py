@@ -62,6 +62,8 @@ async def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     logging.basicConfig(level=logging.ERROR)
+    logging.getLogger("telegram").setLevel(logging.CRITICAL)  # the peer logs every drop
+    logging.getLogger("aiohttp").setLevel(logging.CRITICAL)
     scale = 10 if args.quick else 1
     members = args.members or 10_000 // scale
     wanted = set(args.only or ["import", "broadcast", "raised", "storm", "taps", "crash"])

@@ -23,19 +23,21 @@ from bot.outbox import OutboxSender
 from bot.pacing import ChatSpacing, Pacer
 from bot.ratelimit import PacedRateLimiter
 from bot.runtime import Runtime
+from bot.tapqueue import TapQueue
 from handlers import account, compose, directives, fallback, invites, onboarding
 from storage.db import Database
 from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
 
+CONCURRENT_UPDATES = 512  # updates handled at once; most of the time they wait on the network
 HANDLER_MODULES = (onboarding, account, invites, directives, compose, fallback)  # fallback last
 
 
 def build_application(config: Config, clock: Clock | None = None) -> FieldbotApp:
     """A ready-to-start Application; nothing touches the network or database until it starts."""
     context_types = ContextTypes(context=FieldbotContext)
-    pool = config.outbox.max_in_flight + 16
+    pool = config.outbox.max_in_flight + CONCURRENT_UPDATES  # every handler may be calling
     pacer = Pacer(config.outbox.rate_per_second, config.outbox.burst)
     spacing = ChatSpacing(config.outbox.per_chat_interval, config.outbox.group_per_minute)
     builder = (
@@ -46,7 +48,7 @@ def build_application(config: Config, clock: Clock | None = None) -> FieldbotApp
         .context_types(context_types)
         .request(AiohttpRequest(pool, read_timeout=config.telegram.request_timeout))
         .get_updates_request(AiohttpRequest(2, read_timeout=config.telegram.poll_timeout + 10.0))
-        .concurrent_updates(64)
+        .concurrent_updates(CONCURRENT_UPDATES)
         .rate_limiter(PacedRateLimiter(pacer, spacing))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
@@ -85,11 +87,16 @@ async def _post_init(app: Any) -> None:
         runtime.db, app.bot, runtime.clock, config.outbox, runtime.pacer, runtime.spacing
     )
     await runtime.sender.start()
+    runtime.taps = TapQueue(runtime.db, runtime.clock, config.tz)
+    runtime.taps.start()
     log.info("fieldbot started as @%s", runtime.bot_username)
 
 
 async def _post_shutdown(app: Any) -> None:
     runtime = runtime_of(app)
+    if runtime.taps is not None:
+        await runtime.taps.stop()
+        runtime.taps = None
     if runtime.sender is not None:
         await runtime.sender.stop()
         runtime.sender = None

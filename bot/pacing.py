@@ -19,12 +19,16 @@ class Pacer:
         self._lock = asyncio.Lock()
 
     def ban(self, seconds: float) -> None:
-        """Telegram said 429: nothing goes out until the ban ends, then the bucket starts empty."""
-        until = time.monotonic() + seconds
+        """Telegram said 429: nothing goes out until the ban ends; then one token, no burst."""
+        now = time.monotonic()
+        until = now + seconds
         self.bans += 1
-        if until > self.banned_until:
+        # retry_after is whole seconds, rounded up: a 429 for a request that was already on
+        # its way when the ban began names the same ban, ending up to a second "later".
+        same_ban = now < self.banned_until and until - self.banned_until < 1.0
+        if until > self.banned_until and not same_ban:
             self.banned_until = until
-            self.tokens = 0.0
+            self.tokens = 1.0  # the first message may go the moment the ban ends
             self.updated = until
 
     def ban_remaining(self) -> float:

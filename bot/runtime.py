@@ -12,6 +12,7 @@ from storage.db import Database
 
 if TYPE_CHECKING:
     from bot.outbox import OutboxSender
+    from bot.tapqueue import TapQueue
 
 
 @dataclass
@@ -23,6 +24,7 @@ class Runtime:
     spacing: ChatSpacing
     bot_username: str = ""
     sender: OutboxSender | None = field(default=None)
+    taps: TapQueue | None = field(default=None)
 
     def wake_sender(self) -> None:
         if self.sender is not None:

@@ -10,6 +10,7 @@ from bot.context import FieldbotApp, FieldbotContext
 from bot.i18n import t
 from bot.services import directives, drafts
 from bot.services.authz import NotAllowed
+from bot.services.confirmations import Tap
 from bot.services.directives import Confirmed, DirectiveError, DirectiveLine, Status
 from bot.services.notify import Button
 from bot.timefmt import local
@@ -20,34 +21,31 @@ MAX_PARENTS_SHOWN = 40
 
 
 async def confirm_tap(update: Update, context: FieldbotContext) -> None:
+    """ "✅ Đã nhận": decided with the other taps of the moment, answered at once."""
     query = update.callback_query
     assert query is not None  # noqa: S101 - registered for callback queries only
     payload = callbacks.decode(query.data)
-    member = await current_member(update, context)
-    lang = language(member, context)
-    if not isinstance(payload, callbacks.DirectiveConfirm) or member is None:
+    runtime = context.runtime
+    lang = runtime.config.default_language
+    if not isinstance(payload, callbacks.DirectiveConfirm) or runtime.taps is None:
         await query.answer(t(lang, "errors.stale_button"))
         return
-    runtime = context.runtime
-    tz = runtime.config.tz
-    try:
-        async with runtime.db.session() as session:
-            result = await directives.confirm(
-                session, runtime.clock, member, payload.directive_id, payload.version, tz
-            )
-    except NotAllowed as refusal:
-        await query.answer(t(lang, refusal.reason), show_alert=True)
+    outcome = await runtime.taps.submit(
+        Tap(query.from_user.id, payload.directive_id, payload.version)
+    )
+    lang = outcome.language or lang
+    result = outcome.result
+    if result is None:
+        await query.answer(t(lang, outcome.refusal or "errors.stale_button"), show_alert=True)
         return
     runtime.wake_sender()
     match result.outcome:
         case Confirmed.CONFIRMED:
             key = "directive.confirmed_late" if result.late else "directive.confirmed"
-            await query.answer(t(lang, key, unit=member.unit_name))
+            await query.answer(t(lang, key, unit=outcome.unit_name))
         case Confirmed.ALREADY:
-            assert result.at is not None  # noqa: S101 - set with this outcome
-            await query.answer(
-                t(lang, "directive.already_confirmed", by=result.by or "—", at=local(result.at, tz))
-            )
+            when = local(result.at, runtime.config.tz) if result.at else "—"
+            await query.answer(t(lang, "directive.already_confirmed", by=result.by or "—", at=when))
         case Confirmed.STALE:
             await query.answer(t(lang, "directive.stale_version"), show_alert=True)
         case Confirmed.NOT_TARGET | Confirmed.NOT_FOUND:

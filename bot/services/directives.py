@@ -14,10 +14,9 @@ from bot import callbacks
 from bot.clock import Clock
 from bot.i18n import t
 from bot.services.authz import Action, Actor, require
-from bot.services.members import MemberView
 from bot.services.notify import Button, Notifier, Priority
 from bot.timefmt import local
-from storage.models import Directive, DirectiveConfirmation, Member, Unit
+from storage.models import Directive, Member, Unit
 from storage.repositories.directives import DirectiveRepository, GroupRepository, TargetState
 from storage.repositories.members import MemberRepository
 from storage.repositories.units import UnitQueries, UnitRepository
@@ -268,64 +267,6 @@ async def send_directive(
     members = await repo.recipients(directive.id)
     _send_copies(Notifier(session, now), directive, members, tz)
     return Sent(directive.id, len(units), len(members))
-
-
-async def confirm(
-    session: AsyncSession,
-    clock: Clock,
-    member: MemberView,
-    directive_id: int,
-    version: int,
-    tz: ZoneInfo,
-) -> ConfirmResult:
-    """A member taps "Đã nhận": the first tap confirms for the whole unit."""
-    repo = DirectiveRepository(session)
-    directive = await repo.get(directive_id)
-    if directive is None:
-        return ConfirmResult(Confirmed.NOT_FOUND)
-    require(member.actor, Action.CONFIRM_DIRECTIVE, member.unit_path)
-    unit_id = member.actor.unit_id or 0
-    target = await repo.target(directive_id, unit_id)
-    if target is None:
-        return ConfirmResult(Confirmed.NOT_TARGET)
-    if version != directive.version:
-        return ConfirmResult(Confirmed.STALE)
-    now = clock.now()
-    late = now > directive.ack_by
-    if not await repo.confirm_first(directive_id, unit_id, member.id, version, now, late):
-        await session.refresh(target)
-        who = await MemberRepository(session).get(target.confirmed_by_id or 0)
-        return ConfirmResult(
-            Confirmed.ALREADY, who.full_name if who else None, target.confirmed_at, target.late
-        )
-    repo.add_confirmation(
-        DirectiveConfirmation(
-            directive_id=directive_id,
-            unit_id=unit_id,
-            member_id=member.id,
-            version=version,
-            at=now,
-            late=late,
-        )
-    )
-    notifier = Notifier(session, now)
-    languages = await MemberRepository(session).languages_of(
-        {
-            r.member_id
-            for r in await notifier.outbox.by_ref(unit_ref(directive_id, version, unit_id))
-            if r.member_id
-        }
-    )
-    await notifier.replace_copies(
-        unit_ref(directive_id, version, unit_id),
-        lambda mid: directive_text(
-            languages.get(mid or 0, member.language),
-            directive,
-            tz,
-            confirmed=(member.full_name, now),
-        ),
-    )
-    return ConfirmResult(Confirmed.CONFIRMED, member.full_name, now, late)
 
 
 async def amend(

@@ -26,6 +26,7 @@ class Priority(IntEnum):
     URGENT = 10
     NORMAL = 100
     BULK = 200
+    LOW = 300  # tidying up (e.g. removing buttons from copies) waits for broadcasts
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,9 @@ class Notifier:
             member, t(member.language, key, **params), keyboard=keyboard, ref=ref, priority=priority
         )
 
-    async def replace_copies(self, ref: str, render: Callable[[int | None], str]) -> int:
+    async def replace_copies(
+        self, ref: str, render: Callable[[int | None], str], priority: Priority = Priority.NORMAL
+    ) -> int:
         """Replace every copy sent under ``ref`` with final text and no buttons.
 
         ``render(member_id)`` gives the new text for that member's copy. Copies not yet sent
@@ -141,7 +144,7 @@ class Notifier:
                     "editMessageText",
                     {"chat_id": row.chat_id, "text": text},
                     ref=f"{ref}:edit",
-                    priority=Priority.NORMAL,
+                    priority=priority,
                     edit_of_id=row.id,
                 )
             else:

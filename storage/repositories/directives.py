@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import and_, case, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.models import (
     Directive,
@@ -57,8 +58,48 @@ class DirectiveRepository:
             [{"directive_id": directive_id, "unit_id": u, "late": False} for u in unit_ids],
         )
 
+    async def get_many(self, ids: Iterable[int]) -> dict[int, Directive]:
+        rows = await self.session.scalars(select(Directive).where(Directive.id.in_(list(ids))))
+        return {d.id: d for d in rows}
+
+    async def targets_for(
+        self, pairs: Iterable[tuple[int, int]]
+    ) -> dict[tuple[int, int], DirectiveTarget]:
+        """The (directive, unit) duties named, in one query per directive."""
+        by_directive: dict[int, list[int]] = {}
+        for directive_id, unit_id in pairs:
+            by_directive.setdefault(directive_id, []).append(unit_id)
+        found: dict[tuple[int, int], DirectiveTarget] = {}
+        for directive_id, unit_ids in by_directive.items():
+            rows = await self.session.scalars(
+                select(DirectiveTarget).where(
+                    DirectiveTarget.directive_id == directive_id,
+                    DirectiveTarget.unit_id.in_(unit_ids),
+                )
+            )
+            found.update({(t.directive_id, t.unit_id): t for t in rows})
+        return found
+
     async def target(self, directive_id: int, unit_id: int) -> DirectiveTarget | None:
         return await self.session.get(DirectiveTarget, (directive_id, unit_id))
+
+    async def confirm_target(
+        self, target: DirectiveTarget, member_id: int, version: int, at: datetime, late: bool
+    ) -> bool:
+        """Like confirm_first, and keeps the loaded row in step without another UPDATE."""
+        if not await self.confirm_first(
+            target.directive_id, target.unit_id, member_id, version, at, late
+        ):
+            await self.session.refresh(target)
+            return False
+        for key, value in (
+            ("confirmed_at", at),
+            ("confirmed_by_id", member_id),
+            ("confirmed_version", version),
+            ("late", late),
+        ):
+            set_committed_value(target, key, value)
+        return True
 
     async def confirm_first(
         self,

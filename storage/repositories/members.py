@@ -20,6 +20,25 @@ class MemberRepository:
             select(Member).where(Member.telegram_user_id == telegram_user_id)
         )
 
+    async def by_telegram_ids(self, telegram_user_ids: Iterable[int]) -> dict[int, Member]:
+        ids = list(telegram_user_ids)
+        found: dict[int, Member] = {}
+        for start in range(0, len(ids), 900):
+            rows = await self.session.scalars(
+                select(Member).where(Member.telegram_user_id.in_(ids[start : start + 900]))
+            )
+            found.update({m.telegram_user_id: m for m in rows})
+        return found
+
+    async def names_of(self, member_ids: Iterable[int]) -> dict[int, str]:
+        ids = list(member_ids)
+        if not ids:
+            return {}
+        rows = await self.session.execute(
+            select(Member.id, Member.full_name).where(Member.id.in_(ids))
+        )
+        return {r.id: r.full_name for r in rows}
+
     async def get_by_username(self, username: str) -> Member | None:
         return await self.session.scalar(select(Member).where(Member.username == username))
 

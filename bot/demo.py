@@ -9,10 +9,11 @@ import asyncio
 import tempfile
 import textwrap
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.clock import SystemClock
+from bot.clock import ShiftedClock, SystemClock
 from bot.config import Config, DatabaseConfig, TelegramConfig
 from bot.emulator import BotApiEmulator, LimitSettings, Person
 from bot.emulator.world import SimMessage
@@ -106,6 +107,9 @@ async def _prepare(db: Database) -> dict[str, str]:
             ("hanoi", "HNI", Role.COORDINATOR, 1, True),
             ("phucxa", "HNI-BD-PX", Role.OFFICER, 5, False),
             ("baichay", "QNI-HL-BC", Role.OFFICER, 5, False),
+            ("baichay_auto", "QNI-HL-BC", Role.OFFICER, 1, True),
+            ("thachthang", "DNG-HC-TB", Role.OFFICER, 1, True),
+            ("trucbach", "HNI-BD-TB", Role.OFFICER, 1, True),
         ):
             created = await onboarding.create_invitation(
                 session,
@@ -140,10 +144,12 @@ async def run_demo(quiet: bool = False) -> int:
         codes = await _prepare(db)
         await db.dispose()
         stop, started = asyncio.Event(), asyncio.Event()
-        bot_task = asyncio.create_task(serve(config, stop, started=started))
+        clock = ShiftedClock()  # real time that the demo can fast-forward
+        bot_task = asyncio.create_task(serve(config, stop, clock=clock, started=started))
         try:
             await asyncio.wait_for(started.wait(), 30)
-            await _play(emulator, transcript, codes)
+            people = await _play(emulator, transcript, codes)
+            await _directive(emulator, transcript, codes, people, clock)
             print("\n" + t(None, "demo.finished"), flush=True)
             return 0
         except DemoFailed as failure:
@@ -155,7 +161,7 @@ async def run_demo(quiet: bool = False) -> int:
             await emulator.stop()
 
 
-async def _play(emu: BotApiEmulator, show: Transcript, codes: dict[str, str]) -> None:
+async def _play(emu: BotApiEmulator, show: Transcript, codes: dict[str, str]) -> dict[str, Person]:
     people = {
         "bao": emu.person("Trần Quốc", "Bảo", "tqbao"),
         "hoa": emu.person("Lê Thị", "Hoa", "lthoa"),
@@ -219,3 +225,61 @@ async def _play(emu: BotApiEmulator, show: Transcript, codes: dict[str, str]) ->
     expect("t.me/" in reply.body and bool(reply.photo), "a coordinator gets a link and a QR code")
     reply = await hoa.ask("/invite QNI-HL-BC")
     expect("ngoài phạm vi" in reply.body, "a coordinator cannot invite outside their subtree")
+    return people
+
+
+async def _directive(
+    emu: BotApiEmulator,
+    show: Transcript,
+    codes: dict[str, str],
+    people: dict[str, Person],
+    clock: ShiftedClock,
+) -> None:
+    bao, an = people["bao"], people["an"]
+    officers = {
+        "hung": ("Vũ Văn", "Hùng", "baichay_auto"),
+        "lan": ("Ngô Thị", "Lan", "thachthang"),
+        "minh": ("Hoàng Đức", "Minh", "trucbach"),
+    }
+    for key, (first, last, code) in officers.items():
+        person = emu.person(first, last)
+        show.know(person)
+        await person.ask(f"/start {codes[code]}")
+        people[key] = person
+    hung, lan, minh = people["hung"], people["lan"], people["minh"]
+    minh.block_bot()
+
+    show.scene("directive_compose")
+    await bao.ask("/directive")
+    targets = await bao.ask(
+        "Đề nghị Công an các xã, phường rà soát địa điểm tổ chức Ngày hội toàn dân bảo vệ an "
+        "ninh Tổ quốc và báo cáo phương án bảo đảm an ninh, trật tự."
+    )
+    await bao.press(targets, "Xã/Phường")
+    await bao.press(await bao.next_message(), "24 giờ")
+    await bao.press(await bao.next_message(), "Khẩn")
+    preview = await bao.next_message()
+    expect("4 đơn vị, 4 cán bộ" in preview.body, "the preview counts the communes and members")
+    await bao.press(preview, "Gửi")
+    expect("Đã gửi chỉ đạo #1" in (await bao.next_message()).body, "the directive is sent")
+
+    show.scene("directive_confirm")
+    copies = {p: await p.next_message() for p in (an, hung, lan)}
+    expect(all("#1" in m.body for m in copies.values()), "every reachable officer got it")
+    await an.press(copies[an], "Received")
+    await hung.press(copies[hung], "Đã nhận")
+    hoa = people["hoa"]  # Trúc Bạch's nearest coordinator is in Hà Nội
+    await hoa.wait_until(lambda: "chặn bot" in hoa.last().body)
+    clock.advance(timedelta(hours=25))  # a day later, after the deadline
+    answer = await lan.press(copies[lan], "Đã nhận")
+    expect(answer.text is not None and "sau hạn" in answer.text, "a late confirmation is marked")
+
+    show.scene("directive_status")
+    listing = await bao.ask("/directives")
+    expect("[3/4]" in listing.body, "the list shows 3 of 4 units confirmed")
+    await bao.press(listing, "#1")
+    await bao.wait_until(lambda: "📊" in listing.body)
+    expect(
+        "Trúc Bạch" in listing.body and "Minh" in listing.body,
+        "the status names the silent unit and the unreachable officer",
+    )

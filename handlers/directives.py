@@ -8,10 +8,11 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot import callbacks
 from bot.context import FieldbotApp, FieldbotContext
 from bot.i18n import t
-from bot.services import directives, drafts
+from bot.services import directive_views, directives, drafts
 from bot.services.authz import NotAllowed
 from bot.services.confirmations import Tap
-from bot.services.directives import Confirmed, DirectiveError, DirectiveLine, Status
+from bot.services.directive_views import DirectiveLine, Status
+from bot.services.directives import Confirmed, DirectiveError
 from bot.services.notify import Button
 from bot.timefmt import local
 from handlers.common import current_member, keyboard, language, reply, reply_key, split_text
@@ -124,7 +125,7 @@ async def list_directives(update: Update, context: FieldbotContext) -> None:
         return
     try:
         async with context.runtime.db.session() as session:
-            lines = await directives.list_directives(session, member.actor)
+            lines = await directive_views.list_directives(session, member.actor)
     except NotAllowed as refusal:
         await reply_key(update, lang, refusal.reason)
         return
@@ -155,7 +156,7 @@ async def directive_action(update: Update, context: FieldbotContext) -> None:
                     session, runtime.clock, member.actor, payload.directive_id, runtime.config.tz
                 )
             elif payload.verb == "amend":
-                await directives.status(session, member.actor, payload.directive_id)
+                await directive_views.status(session, member.actor, payload.directive_id)
                 await drafts.save(
                     session,
                     runtime.clock,
@@ -164,7 +165,7 @@ async def directive_action(update: Update, context: FieldbotContext) -> None:
                     Step.TEXT,
                     {"directive_id": payload.directive_id},
                 )
-            status = await directives.status(session, member.actor, payload.directive_id)
+            status = await directive_views.status(session, member.actor, payload.directive_id)
     except NotAllowed as refusal:
         await query.answer(t(lang, refusal.reason), show_alert=True)
         return

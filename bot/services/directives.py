@@ -17,7 +17,7 @@ from bot.services.authz import Action, Actor, require
 from bot.services.notify import Button, Notifier, Priority
 from bot.timefmt import local
 from storage.models import Directive, Member, Unit
-from storage.repositories.directives import DirectiveRepository, GroupRepository, TargetState
+from storage.repositories.directives import DirectiveRepository, GroupRepository
 from storage.repositories.members import MemberRepository
 from storage.repositories.units import UnitQueries, UnitRepository
 
@@ -90,31 +90,6 @@ class ConfirmResult:
     by: str | None = None
     at: datetime | None = None
     late: bool = False
-
-
-@dataclass(frozen=True)
-class DirectiveLine:
-    id: int
-    excerpt: str
-    confirmed: int
-    targets: int
-    ack_by: datetime
-    urgent: bool
-    version: int
-
-
-@dataclass(frozen=True)
-class Status:
-    id: int
-    text: str
-    version: int
-    ack_by: datetime
-    urgent: bool
-    targets: int
-    confirmed: int
-    late: int
-    pending_by_parent: dict[str, list[str]]
-    unreachable: list[str]
 
 
 def unit_ref(directive_id: int, version: int, unit_id: int) -> str:
@@ -279,7 +254,7 @@ async def amend(
 ) -> Sent:
     """A new version: every unit must confirm again and sees what changed."""
     repo = DirectiveRepository(session)
-    directive = await _own_directive(session, actor, directive_id, Action.AMEND_DIRECTIVE)
+    directive = await own_directive(session, actor, directive_id, Action.AMEND_DIRECTIVE)
     body = new_text.strip()
     if not body:
         raise DirectiveError("directive.empty_text")
@@ -307,7 +282,7 @@ async def amend(
     return Sent(directive.id, len(states), len(members))
 
 
-async def _own_directive(
+async def own_directive(
     session: AsyncSession, actor: Actor, directive_id: int, action: Action
 ) -> Directive:
     directive = await DirectiveRepository(session).get(directive_id)
@@ -322,66 +297,12 @@ async def remind_pending(
     session: AsyncSession, clock: Clock, actor: Actor, directive_id: int, tz: ZoneInfo
 ) -> int:
     """Send the directive again, now, to members of units that have not confirmed."""
-    directive = await _own_directive(session, actor, directive_id, Action.REMIND_DIRECTIVE)
+    directive = await own_directive(session, actor, directive_id, Action.REMIND_DIRECTIVE)
     repo = DirectiveRepository(session)
     pending = [s.unit_id for s in await repo.states(directive_id) if s.confirmed_at is None]
     members = await repo.recipients(directive_id, pending) if pending else []
     _send_copies(Notifier(session, clock.now()), directive, members, tz)
     return len(members)
-
-
-async def status(session: AsyncSession, actor: Actor, directive_id: int) -> Status:
-    directive = await _own_directive(session, actor, directive_id, Action.VIEW_DIRECTIVES)
-    repo = DirectiveRepository(session)
-    states = await repo.states(directive_id)
-    return _status_of(
-        directive,
-        states,
-        [f"{m.full_name} ({m.unit.name})" for m in await repo.unreachable(directive_id)],
-    )
-
-
-def _status_of(directive: Directive, states: list[TargetState], unreachable: list[str]) -> Status:
-    pending: dict[str, list[str]] = {}
-    for state in states:
-        if state.confirmed_at is None:
-            pending.setdefault(state.parent_name or "—", []).append(state.unit_name)
-    return Status(
-        id=directive.id,
-        text=directive.text,
-        version=directive.version,
-        ack_by=directive.ack_by,
-        urgent=directive.urgent,
-        targets=len(states),
-        confirmed=sum(1 for s in states if s.confirmed_at is not None),
-        late=sum(1 for s in states if s.late),
-        pending_by_parent=pending,
-        unreachable=unreachable,
-    )
-
-
-async def list_directives(
-    session: AsyncSession, actor: Actor, limit: int = 10
-) -> list[DirectiveLine]:
-    require(actor, Action.VIEW_DIRECTIVES, actor.unit_path)
-    rows = await DirectiveRepository(session).counts_in_scope(actor.unit_path, limit)
-    return [
-        DirectiveLine(
-            r.directive.id,
-            _excerpt(r.directive.text),
-            r.confirmed,
-            r.targets,
-            r.directive.ack_by,
-            r.directive.urgent,
-            r.directive.version,
-        )
-        for r in rows
-    ]
-
-
-def _excerpt(text: str, size: int = 60) -> str:
-    first = text.strip().splitlines()[0] if text.strip() else ""
-    return first if len(first) <= size else first[: size - 1] + "…"
 
 
 async def target_options(session: AsyncSession, actor: Actor) -> tuple[list[str], list[str]]:

@@ -39,6 +39,21 @@ class Person:
         world.push_update("message", world.message_api(message, self.user.to_api()))
         return message
 
+    def send_document(self, filename: str, caption: str | None = None) -> SimMessage:
+        """Attach a file (with an optional caption), as from the phone's paperclip."""
+        world = self.emulator.world
+        document = {
+            "file_id": f"upload-{self.user.id}-{len(self.chat.messages)}",
+            "file_unique_id": f"u{self.user.id}",
+            "file_name": filename,
+            "mime_type": "application/pdf",
+            "file_size": 1024,
+        }
+        message = world.add_message(self.chat, False, caption=caption, document=document)
+        world.emit("user_message", {"person": self, "message": message})
+        world.push_update("message", world.message_api(message, self.user.to_api()))
+        return message
+
     def bot_messages(self) -> list[SimMessage]:
         return [m for m in self.chat.messages.values() if m.from_bot]
 

@@ -184,3 +184,24 @@ async def test_compose_rejects_bad_input_and_keeps_the_form(env: BotEnv) -> None
     assert "Bước 4/5" in urgency.body
     assert "Đã hủy" in (await coordinator.ask("/cancel")).body
     assert "Không có thao tác" in (await coordinator.ask("/cancel")).body
+
+
+async def test_directive_with_a_document(env: BotEnv) -> None:
+    coordinator = await env.member("Hoa", "HN-BD", Role.COORDINATOR)
+    officer = await env.member("An", "HN-BD-PX")
+    await coordinator.ask("/directive")
+    coordinator.read_all()
+    coordinator.send_document("ke-hoach-333.pdf")
+    kept = await coordinator.next_message()
+    assert "Đã nhận tệp" in kept.body
+    targets = await coordinator.ask("Gửi kèm kế hoạch chi tiết.")
+    await coordinator.press(targets, "Toàn bộ")
+    await coordinator.press(await coordinator.next_message(), "24 giờ")
+    await coordinator.press(await coordinator.next_message(), "Thường")
+    await _send(coordinator, await coordinator.next_message())
+    attachment = await officer.next_message()
+    assert attachment.document is not None
+    assert attachment.document["file_id"].startswith("upload-")
+    text = await officer.next_message()
+    assert "Gửi kèm kế hoạch chi tiết." in text.body
+    assert text.buttons()

@@ -8,7 +8,7 @@ import sys
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,8 @@ import httpx
 from sqlalchemy import insert
 
 from bot.clock import SystemClock
-from bot.config import Config, DatabaseConfig, OutboxConfig, TelegramConfig
+from bot.config import Config
+from bot.emulator.config import config_for_emulator
 from bot.services.authz import Actor
 from bot.services.directives import Target, send_directive
 from bot.services.units import import_units
@@ -89,18 +90,7 @@ async def emulator_process() -> AsyncIterator[Emulator]:
 
 
 def bot_config(emu: Emulator, db_url: str, **outbox: Any) -> Config:
-    return replace(
-        Config(),
-        telegram=TelegramConfig(
-            token=emu.token,
-            base_url=emu.base_url,
-            base_file_url=emu.base_url.replace("/bot", "/file/bot"),
-            poll_timeout=1,
-            request_timeout=30,
-        ),
-        database=DatabaseConfig(url=db_url),
-        outbox=replace(OutboxConfig(), **outbox),
-    )
+    return config_for_emulator(emu.base_url, emu.token, db_url, request_timeout=30, **outbox)
 
 
 @asynccontextmanager

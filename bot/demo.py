@@ -8,14 +8,14 @@ from __future__ import annotations
 import asyncio
 import tempfile
 import textwrap
-from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from bot.clock import ShiftedClock, SystemClock
-from bot.config import Config, DatabaseConfig, TelegramConfig
+from bot.config import Config
 from bot.emulator import BotApiEmulator, LimitSettings, Person
+from bot.emulator.config import config_for_emulator
 from bot.emulator.world import SimMessage
 from bot.i18n import t
 from bot.runner import serve
@@ -130,15 +130,8 @@ async def run_demo(quiet: bool = False) -> int:
         emulator = BotApiEmulator(limits=LimitSettings(latency_min=0.01, latency_max=0.04))
         await emulator.start()
         transcript = Transcript(emulator, quiet)
-        config = replace(
-            Config(),
-            telegram=TelegramConfig(
-                token=emulator.token,
-                base_url=emulator.base_url,
-                base_file_url=emulator.base_file_url,
-                poll_timeout=1,
-            ),
-            database=DatabaseConfig(url=f"sqlite+aiosqlite:///{Path(tmp) / 'demo.db'}"),
+        config = config_for_emulator(
+            emulator.base_url, emulator.token, f"sqlite+aiosqlite:///{Path(tmp) / 'demo.db'}"
         )
         db = Database(config.database.url)
         codes = await _prepare(db)

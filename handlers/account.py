@@ -14,7 +14,7 @@ from bot.services import members as member_service
 from bot.services.members import MemberView, role_label, status_label
 from bot.services.notify import Button
 from bot.timefmt import local
-from handlers.common import current_member, language, reply, reply_key
+from handlers.common import current_member, language, registered_member, reply, reply_key
 
 
 def help_text(member: MemberView | None, lang: str) -> str:
@@ -39,11 +39,10 @@ async def show_help(update: Update, context: FieldbotContext) -> None:
 
 
 async def show_me(update: Update, context: FieldbotContext) -> None:
-    member = await current_member(update, context)
-    lang = language(member, context)
+    member = await registered_member(update, context)
     if member is None:
-        await reply_key(update, lang, "errors.not_registered")
         return
+    lang = member.language
     await reply_key(
         update,
         lang,
@@ -68,11 +67,10 @@ def language_buttons(lang: str) -> list[list[Button]]:
 
 
 async def choose_language(update: Update, context: FieldbotContext) -> None:
-    member = await current_member(update, context)
-    lang = language(member, context)
+    member = await registered_member(update, context)
     if member is None:
-        await reply_key(update, lang, "errors.not_registered")
         return
+    lang = member.language
     if context.args:
         wanted = context.args[0].lower()
         if wanted not in LANGUAGES:

@@ -33,6 +33,14 @@ async def current_member(update: Update, context: FieldbotContext) -> MemberView
         return await note_seen(session, runtime.clock, user.id, chat.id)
 
 
+async def registered_member(update: Update, context: FieldbotContext) -> MemberView | None:
+    """The member behind this update; a guest is told how to register and gets None."""
+    member = await current_member(update, context)
+    if member is None:
+        await reply_key(update, context.runtime.config.default_language, "errors.not_registered")
+    return member
+
+
 def language(member: MemberView | None, context: FieldbotContext) -> str:
     return member.language if member else context.runtime.config.default_language
 

@@ -23,7 +23,7 @@ from bot.services.members import MemberView
 from bot.services.notify import Button
 from bot.timefmt import local, parse_when
 from handlers import fallback
-from handlers.common import current_member, language, reply, reply_key
+from handlers.common import current_member, language, registered_member, reply, reply_key
 
 DEADLINE_HOURS = ("4", "24", "48", "72", "168")
 
@@ -77,11 +77,10 @@ def confirm_buttons(lang: str) -> list[list[Button]]:
 
 
 async def start(update: Update, context: FieldbotContext) -> None:
-    member = await current_member(update, context)
-    lang = language(member, context)
+    member = await registered_member(update, context)
     if member is None:
-        await reply_key(update, lang, "errors.not_registered")
         return
+    lang = member.language
     decision = authorize(member.actor, Action.SEND_DIRECTIVE, member.unit_path)
     if not decision:
         await reply_key(update, lang, decision.reason)
@@ -93,11 +92,10 @@ async def start(update: Update, context: FieldbotContext) -> None:
 
 
 async def cancel(update: Update, context: FieldbotContext) -> None:
-    member = await current_member(update, context)
-    lang = language(member, context)
+    member = await registered_member(update, context)
     if member is None:
-        await reply_key(update, lang, "errors.not_registered")
         return
+    lang = member.language
     async with context.runtime.db.session() as session:
         had = await drafts.discard(session, member.id)
     await reply_key(update, lang, "compose.cancelled" if had else "compose.nothing_to_cancel")

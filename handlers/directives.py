@@ -15,7 +15,15 @@ from bot.services.directive_views import DirectiveLine, Status
 from bot.services.directives import Confirmed, DirectiveError
 from bot.services.notify import Button
 from bot.timefmt import local
-from handlers.common import current_member, keyboard, language, reply, reply_key, split_text
+from handlers.common import (
+    current_member,
+    keyboard,
+    language,
+    registered_member,
+    reply,
+    reply_key,
+    split_text,
+)
 from handlers.compose import Step
 
 MAX_PARENTS_SHOWN = 40
@@ -118,11 +126,10 @@ def status_buttons(lang: str, directive_id: int) -> list[list[Button]]:
 
 
 async def list_directives(update: Update, context: FieldbotContext) -> None:
-    member = await current_member(update, context)
-    lang = language(member, context)
+    member = await registered_member(update, context)
     if member is None:
-        await reply_key(update, lang, "errors.not_registered")
         return
+    lang = member.language
     try:
         async with context.runtime.db.session() as session:
             lines = await directive_views.list_directives(session, member.actor)

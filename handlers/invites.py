@@ -17,7 +17,7 @@ from bot.services.authz import NotAllowed
 from bot.services.members import role_label
 from bot.services.onboarding import InvalidInvitation, UnknownUnit
 from bot.timefmt import local
-from handlers.common import current_member, language, reply_key
+from handlers.common import registered_member, reply_key
 from storage.models import Role
 
 
@@ -58,11 +58,10 @@ def parse_invite_args(args: list[str]) -> InviteRequest:
 
 
 async def invite(update: Update, context: FieldbotContext) -> None:
-    member = await current_member(update, context)
-    lang = language(member, context)
+    member = await registered_member(update, context)
     if member is None:
-        await reply_key(update, lang, "errors.not_registered")
         return
+    lang = member.language
     try:
         request = parse_invite_args(context.args or [])
     except BadInviteArgs as bad:

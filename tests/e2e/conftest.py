@@ -11,8 +11,9 @@ from datetime import timedelta
 import pytest
 
 from bot.clock import ShiftedClock
-from bot.config import Config, DatabaseConfig, OnboardingConfig, OutboxConfig, TelegramConfig
+from bot.config import Config, OnboardingConfig
 from bot.emulator import BotApiEmulator, LimitSettings, Person
+from bot.emulator.config import config_for_emulator
 from bot.runner import serve
 from bot.services import onboarding
 from bot.services.authz import Actor
@@ -89,21 +90,18 @@ FAST_CHATS = LimitSettings(enabled=True, chat_rate=20.0)  # the real 1/s is test
 
 
 def e2e_config(emulator: BotApiEmulator, url: str, **outbox: object) -> Config:
+    """Fast per-chat pacing and retries, so the tests spend their time on behaviour."""
+    options: dict[str, object] = {
+        "poll_interval": 0.05,
+        "per_chat_interval": 0.06,
+        "backoff_base": 0.2,
+        **outbox,
+    }
+    config = config_for_emulator(
+        emulator.base_url, emulator.token, url, request_timeout=2.0, **options
+    )
     return replace(
-        Config(),
-        telegram=TelegramConfig(
-            token=emulator.token,
-            base_url=emulator.base_url,
-            base_file_url=emulator.base_file_url,
-            poll_timeout=1,
-            request_timeout=2.0,
-        ),
-        database=DatabaseConfig(url=url),
-        onboarding=OnboardingConfig(max_attempts=5, attempt_window=timedelta(minutes=10)),
-        outbox=replace(
-            OutboxConfig(),
-            **{"poll_interval": 0.05, "per_chat_interval": 0.06, "backoff_base": 0.2, **outbox},  # type: ignore[arg-type]
-        ),
+        config, onboarding=OnboardingConfig(max_attempts=5, attempt_window=timedelta(minutes=10))
     )
 
 

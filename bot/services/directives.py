@@ -14,7 +14,7 @@ from bot import callbacks
 from bot.clock import Clock
 from bot.i18n import t
 from bot.services.authz import Action, Actor, require
-from bot.services.notify import Button, Notifier, Priority
+from bot.services.notify import Button, Copy, Notifier, Priority
 from bot.timefmt import local
 from storage.models import Directive, Member, Unit
 from storage.repositories.directives import DirectiveRepository, GroupRepository
@@ -183,20 +183,29 @@ def _confirm_button(lang: str, directive: Directive) -> list[list[Button]]:
     return [[Button(t(lang, "directive.confirm_button"), data)]]
 
 
-def _send_copies(
+async def _send_copies(
     notifier: Notifier, directive: Directive, members: list[Member], tz: ZoneInfo
 ) -> None:
+    """One outbox row per recipient (two with a document), written in bulk."""
     priority = Priority.URGENT if directive.urgent else Priority.BULK
+    languages = {m.language for m in members}
+    texts = {lang: directive_text(lang, directive, tz) for lang in languages}
+    buttons = {lang: _confirm_button(lang, directive) for lang in languages}
+    copies = []
     for member in members:
         if directive.document_file_id:
             notifier.document(member, directive.document_file_id, priority=priority)
-        notifier.text(
-            member,
-            directive_text(member.language, directive, tz),
-            keyboard=_confirm_button(member.language, directive),
-            ref=unit_ref(directive.id, directive.version, member.unit_id),
-            priority=priority,
+        copies.append(
+            Copy(
+                member,
+                texts[member.language],
+                buttons[member.language],
+                unit_ref(directive.id, directive.version, member.unit_id),
+            )
         )
+    if directive.document_file_id:
+        await notifier.outbox.flush()  # the document goes before the text that refers to it
+    await notifier.texts(copies, priority=priority)
 
 
 async def send_directive(
@@ -240,7 +249,7 @@ async def send_directive(
     )
     await repo.add_targets(directive.id, [u.id for u in units])
     members = await repo.recipients(directive.id)
-    _send_copies(Notifier(session, now), directive, members, tz)
+    await _send_copies(Notifier(session, now), directive, members, tz)
     return Sent(directive.id, len(units), len(members))
 
 
@@ -278,7 +287,7 @@ async def amend(
     directive.version = old_version + 1
     directive.amended_at = now
     await repo.reset_confirmations(directive_id)
-    _send_copies(notifier, directive, members, tz)
+    await _send_copies(notifier, directive, members, tz)
     return Sent(directive.id, len(states), len(members))
 
 
@@ -301,7 +310,7 @@ async def remind_pending(
     repo = DirectiveRepository(session)
     pending = [s.unit_id for s in await repo.states(directive_id) if s.confirmed_at is None]
     members = await repo.recipients(directive_id, pending) if pending else []
-    _send_copies(Notifier(session, clock.now()), directive, members, tz)
+    await _send_copies(Notifier(session, clock.now()), directive, members, tz)
     return len(members)
 
 

@@ -38,6 +38,16 @@ class Button:
 Keyboard = Sequence[Sequence[Button]]
 
 
+@dataclass(frozen=True)
+class Copy:
+    """One recipient's copy of a broadcast."""
+
+    member: Member
+    text: str
+    keyboard: Keyboard | None
+    ref: str | None
+
+
 def inline_keyboard(rows: Keyboard) -> dict[str, Any]:
     return {
         "inline_keyboard": [
@@ -106,6 +116,35 @@ class Notifier:
             {"chat_id": member.chat_id, "document": file_id},
             priority=priority,
         )
+
+    async def texts(self, copies: Sequence[Copy], *, priority: Priority) -> int:
+        """Queue many messages in one bulk insert (a broadcast to thousands)."""
+        markups: dict[int, dict[str, Any]] = {}
+        rows = []
+        for copy in copies:
+            payload: dict[str, Any] = {"chat_id": copy.member.chat_id, "text": copy.text}
+            if copy.keyboard:
+                key = id(copy.keyboard)
+                if key not in markups:
+                    markups[key] = inline_keyboard(copy.keyboard)
+                payload["reply_markup"] = markups[key]
+            rows.append(
+                {
+                    "chat_id": copy.member.chat_id,
+                    "member_id": copy.member.id,
+                    "method": "sendMessage",
+                    "payload": payload,
+                    "ref": copy.ref,
+                    "edit_of_id": None,
+                    "priority": int(priority),
+                    "status": OutboxStatus.PENDING,
+                    "attempts": 0,
+                    "not_before": self.now,
+                    "created_at": self.now,
+                }
+            )
+        await self.outbox.insert_many(rows)
+        return len(rows)
 
     def message(
         self,

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage, OutboxStatus
@@ -16,6 +16,10 @@ class OutboxRepository:
 
     def add(self, message: OutboxMessage) -> None:
         self.session.add(message)
+
+    async def insert_many(self, rows: Sequence[dict[str, Any]]) -> None:
+        for start in range(0, len(rows), 2000):
+            await self.session.execute(insert(OutboxMessage), list(rows[start : start + 2000]))
 
     async def flush(self) -> None:
         await self.session.flush()

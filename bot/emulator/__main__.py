@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 
 from bot.emulator.limits import LimitSettings
 from bot.emulator.server import BotApiEmulator
@@ -17,6 +18,8 @@ async def main() -> None:
     parser.add_argument("--latency", default="0.05-0.15", help="seconds per call, min-max")
     parser.add_argument("--no-limits", action="store_true")
     args = parser.parse_args()
+    # Clients that time out or are killed mid-request are part of what it emulates.
+    logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)
     low, _, high = args.latency.partition("-")
     emulator = BotApiEmulator(
         token=args.token,

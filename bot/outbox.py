@@ -257,15 +257,18 @@ class OutboxSender:
     async def _resolve_edits(self, repo: OutboxRepository, rows: list[OutboxMessage]) -> set[int]:
         """Give edits the message id of what they edit; hold those whose original is unsent."""
         deferred: set[int] = set()
-        for row in rows:
-            if row.edit_of_id is None or "message_id" in row.payload:
-                continue
-            original = await repo.get(row.edit_of_id)
+        edits = [r for r in rows if r.edit_of_id is not None and "message_id" not in r.payload]
+        originals = await repo.get_many([r.edit_of_id for r in edits if r.edit_of_id])
+        for row in edits:
+            original = originals.get(row.edit_of_id or 0)
             if original is not None and original.telegram_message_id is not None:
                 row.payload = {**row.payload, "message_id": original.telegram_message_id}
                 continue
             deferred.add(row.id)
-            if original is None or original.status in (OutboxStatus.FAILED, OutboxStatus.CANCELLED):
+            if original is None or original.status in (
+                OutboxStatus.FAILED,
+                OutboxStatus.CANCELLED,
+            ):
                 self._changes.append(
                     {
                         "id": row.id,

@@ -94,7 +94,12 @@ class ConfirmResult:
 
 def unit_ref(directive_id: int, version: int, unit_id: int) -> str:
     """The outbox ref shared by the copies one unit received of one version."""
-    return f"dir:{directive_id}:v{version}:u{unit_id}"
+    return f"{unit_ref_prefix(directive_id, version)}{unit_id}"
+
+
+def unit_ref_prefix(directive_id: int, version: int) -> str:
+    """What every unit's ref for one version of a directive starts with."""
+    return f"dir:{directive_id}:v{version}:u"
 
 
 async def resolve(session: AsyncSession, actor: Actor, target: Target) -> list[Unit]:
@@ -275,13 +280,13 @@ async def amend(
     states = await repo.states(directive_id)
     members = await repo.recipients(directive_id)
     languages = {m.id: m.language for m in members}
-    for state in states:
-        await notifier.replace_copies(
-            unit_ref(directive_id, old_version, state.unit_id),
-            lambda mid: directive_text(
-                languages.get(mid or 0, "vi"), directive, tz, superseded=True
-            ),
-        )
+    # Every unit's old copies at once (one query), tidied after the new version goes out.
+    await notifier.replace_copies(
+        unit_ref_prefix(directive_id, old_version),
+        lambda mid: directive_text(languages.get(mid or 0, "vi"), directive, tz, superseded=True),
+        Priority.LOW,
+        prefix=True,
+    )
     directive.previous_text = directive.text
     directive.text = body
     directive.version = old_version + 1

@@ -161,16 +161,23 @@ class Notifier:
         )
 
     async def replace_copies(
-        self, ref: str, render: Callable[[int | None], str], priority: Priority = Priority.NORMAL
+        self,
+        ref: str,
+        render: Callable[[int | None], str],
+        priority: Priority = Priority.NORMAL,
+        *,
+        prefix: bool = False,
     ) -> int:
-        """Replace every copy sent under ``ref`` with final text and no buttons.
+        """Replace every copy sent under ``ref`` (or every ref starting with it) with final
+        text and no buttons.
 
         ``render(member_id)`` gives the new text for that member's copy. Copies not yet sent
         are rewritten in place; sent ones get an edit queued after them. Returns how many
         copies changed.
         """
         changed = 0
-        for row in await self.outbox.by_ref(ref):
+        rows = await (self.outbox.by_ref_prefix(ref) if prefix else self.outbox.by_ref(ref))
+        for row in rows:
             if row.method != "sendMessage":
                 continue
             text = render(row.member_id)
@@ -182,7 +189,7 @@ class Notifier:
                     row.member_id,
                     "editMessageText",
                     {"chat_id": row.chat_id, "text": text},
-                    ref=f"{ref}:edit",
+                    ref=f"{row.ref}:edit",
                     priority=priority,
                     edit_of_id=row.id,
                 )

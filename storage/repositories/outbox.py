@@ -90,6 +90,23 @@ class OutboxRepository:
         )
         return list(rows)
 
+    async def by_ref_prefix(self, prefix: str) -> list[OutboxMessage]:
+        rows = await self.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.ref.startswith(prefix, autoescape=True))
+            .order_by(OutboxMessage.id)
+        )
+        return list(rows)
+
+    async def get_many(self, ids: Sequence[int]) -> dict[int, OutboxMessage]:
+        found: dict[int, OutboxMessage] = {}
+        for start in range(0, len(ids), 900):
+            rows = await self.session.scalars(
+                select(OutboxMessage).where(OutboxMessage.id.in_(ids[start : start + 900]))
+            )
+            found.update({row.id: row for row in rows})
+        return found
+
     async def count_by_status(self) -> dict[str, int]:
         rows = await self.session.execute(
             select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)

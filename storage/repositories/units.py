@@ -99,23 +99,17 @@ class UnitQueries:
         return list(await self.session.scalars(stmt.order_by(Unit.path)))
 
     async def by_codes(self, codes: Iterable[str]) -> list[Unit]:
-        found: list[Unit] = []
-        code_list = list(codes)
-        for start in range(0, len(code_list), 900):
-            rows = await self.session.scalars(
-                select(Unit).where(Unit.code.in_(code_list[start : start + 900]))
-            )
-            found.extend(rows)
-        return found
+        return await self._where_in(Unit.code, list(codes))
 
     async def by_ids(self, ids: Iterable[int]) -> list[Unit]:
+        return await self._where_in(Unit.id, list(ids))
+
+    async def _where_in(self, column: Any, values: list[Any]) -> list[Unit]:
+        """Units whose ``column`` is in ``values``, asked in chunks under SQLite's parameter cap."""
         found: list[Unit] = []
-        id_list = list(ids)
-        for start in range(0, len(id_list), 900):
-            rows = await self.session.scalars(
-                select(Unit).where(Unit.id.in_(id_list[start : start + 900]))
-            )
-            found.extend(rows)
+        for start in range(0, len(values), 900):
+            chunk = values[start : start + 900]
+            found.extend(await self.session.scalars(select(Unit).where(column.in_(chunk))))
         return found
 
     async def count_active_members(self, unit_ids: Sequence[int]) -> tuple[int, int]:

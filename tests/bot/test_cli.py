@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
-from tests.factories import TREE
+from bot.clock import SystemClock
+from storage.db import Database
+from storage.models import Role
+from tests.factories import TREE, make_member
 
 
 @pytest.fixture
@@ -24,6 +28,12 @@ def config_file(tmp_path: Path) -> Path:
 
 def run(config: Path, *args: str) -> int:
     return main(["--config", str(config), *args])
+
+
+def _import_tree(config: Path, folder: Path) -> None:
+    units = folder / "units.csv"
+    units.write_text(TREE, encoding="utf-8")
+    assert run(config, "units", "import", str(units)) == 0
 
 
 def test_db_upgrade(config_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -71,9 +81,7 @@ def test_missing_file(config_file: Path, capsys: pytest.CaptureFixture[str]) -> 
 def test_invite_create_prints_link_and_writes_qr(
     config_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    units = tmp_path / "units.csv"
-    units.write_text(TREE, encoding="utf-8")
-    run(config_file, "units", "import", str(units))
+    _import_tree(config_file, tmp_path)
     capsys.readouterr()
     assert (
         run(
@@ -133,16 +141,7 @@ def test_run_without_token_explains(
 def test_group_and_directive_send(
     config_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import asyncio
-
-    from bot.clock import SystemClock
-    from storage.db import Database
-    from storage.models import Role
-    from tests.factories import make_member
-
-    units = tmp_path / "units.csv"
-    units.write_text(TREE, encoding="utf-8")
-    run(config_file, "units", "import", str(units))
+    _import_tree(config_file, tmp_path)
     assert run(config_file, "group", "set", "Điểm tổ chức", "--units", "HN-BD-PX,QN-HL-BC") == 0
     assert "2 đơn vị" in capsys.readouterr().out
     assert run(config_file, "group", "set", "Sai", "--units", "NOPE") == 1

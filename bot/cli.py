@@ -227,15 +227,11 @@ async def _invite_create(config: Config, db: Database, args: argparse.Namespace)
 async def _members_list(config: Config, db: Database, args: argparse.Namespace) -> int:
     lang = config.default_language
     async with db.session() as session:
-        scope = None
-        if args.unit:
-            views = await unit_service.list_units(session)
-            match = next((u for u in views if u.code == args.unit), None)
-            if match is None:
-                print(t(lang, "cli.unknown_unit", code=args.unit), file=sys.stderr)
-                return 1
-            scope = match.path
-        members = await member_service.list_members(session, Actor.system(), scope or "/")
+        scope = await unit_service.unit_path(session, args.unit) if args.unit else "/"
+        if scope is None:
+            print(t(lang, "cli.unknown_unit", code=args.unit), file=sys.stderr)
+            return 1
+        members = await member_service.list_members(session, Actor.system(), scope)
     if not members:
         print(t(lang, "cli.members_empty"))
         return 0

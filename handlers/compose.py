@@ -152,10 +152,10 @@ async def _take_text(
             max=directives.MAX_TEXT,
         )
         return
-    if len(text) > directives.MAX_TEXT:
-        await reply_key(
-            update, lang, "directive.too_long", max=directives.MAX_TEXT, length=len(text)
-        )
+    try:
+        text = directives.checked_text(text)  # told now, not after choosing the units
+    except DirectiveError as error:
+        await reply(update, t(lang, error.key, **error.params))
         return
     if draft.kind == "amend":
         await _amend(update, context, member, int(data["directive_id"]), text)

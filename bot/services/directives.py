@@ -92,6 +92,16 @@ class ConfirmResult:
     late: bool = False
 
 
+def checked_text(text: str) -> str:
+    """The directive text, trimmed; empty or over MAX_TEXT raises DirectiveError."""
+    body = text.strip()
+    if not body:
+        raise DirectiveError("directive.empty_text")
+    if len(body) > MAX_TEXT:
+        raise DirectiveError("directive.too_long", max=MAX_TEXT, length=len(body))
+    return body
+
+
 def unit_ref(directive_id: int, version: int, unit_id: int) -> str:
     """The outbox ref shared by the copies one unit received of one version."""
     return f"{unit_ref_prefix(directive_id, version)}{unit_id}"
@@ -226,11 +236,7 @@ async def send_directive(
     document_file_id: str | None = None,
 ) -> Sent:
     """Create the directive, its per-unit duties, and one outbox row per recipient."""
-    body = text.strip()
-    if not body:
-        raise DirectiveError("directive.empty_text")
-    if len(body) > MAX_TEXT:
-        raise DirectiveError("directive.too_long", max=MAX_TEXT, length=len(body))
+    body = checked_text(text)
     now = clock.now()
     if ack_by <= now:
         raise DirectiveError("directive.deadline_past")
@@ -269,11 +275,7 @@ async def amend(
     """A new version: every unit must confirm again and sees what changed."""
     repo = DirectiveRepository(session)
     directive = await own_directive(session, actor, directive_id, Action.AMEND_DIRECTIVE)
-    body = new_text.strip()
-    if not body:
-        raise DirectiveError("directive.empty_text")
-    if len(body) > MAX_TEXT:
-        raise DirectiveError("directive.too_long", max=MAX_TEXT, length=len(body))
+    body = checked_text(new_text)
     now = clock.now()
     notifier = Notifier(session, now)
     old_version = directive.version

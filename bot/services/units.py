@@ -285,6 +285,12 @@ def _paths(parent_of: dict[str, str | None], ids: dict[str, int]) -> dict[str, s
     return paths
 
 
+async def unit_path(session: AsyncSession, code: str) -> str | None:
+    """The materialised path of the unit with ``code``, or None if there is none."""
+    unit = await UnitRepository(session).get_by_code(code)
+    return unit.path if unit else None
+
+
 async def list_units(session: AsyncSession) -> list[UnitView]:
     units = await UnitRepository(session).list_all()
     code_of_id = {u.id: u.code for u in units}

@@ -206,3 +206,8 @@ def test_group_and_directive_send(
         )
         == 2
     )
+    capsys.readouterr()
+    assert run(config_file, "members", "list", "--unit", "HN") == 0
+    listing = capsys.readouterr().out
+    assert "HN-BD-PX" in listing
+    assert "QN-HL-BC" not in listing

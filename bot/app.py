@@ -24,14 +24,38 @@ from bot.pacing import ChatSpacing, Pacer
 from bot.ratelimit import PacedRateLimiter
 from bot.runtime import Runtime
 from bot.tapqueue import TapQueue
-from handlers import account, compose, directives, fallback, invites, onboarding
+from handlers import (
+    account,
+    compose,
+    directives,
+    fallback,
+    forms,
+    initiatives,
+    invites,
+    onboarding,
+    task_form,
+    task_views,
+    tasks,
+)
 from storage.db import Database
 from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
 
 CONCURRENT_UPDATES = 512  # updates handled at once; most of the time they wait on the network
-HANDLER_MODULES = (onboarding, account, invites, directives, compose, fallback)  # fallback last
+HANDLER_MODULES = (  # the free-text router and the fallback come last
+    onboarding,
+    account,
+    invites,
+    directives,
+    compose,
+    tasks,
+    task_form,
+    task_views,
+    initiatives,
+    forms,
+    fallback,
+)
 
 
 def build_application(config: Config, clock: Clock | None = None) -> FieldbotApp:

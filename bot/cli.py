@@ -10,7 +10,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
-from bot import cli_directives
+from bot import cli_directives, cli_plans
 from bot.clock import SystemClock
 from bot.config import Config, ConfigError, load_config
 from bot.durations import parse_duration
@@ -26,7 +26,6 @@ from storage.migrate import current_revision, upgrade
 from storage.models import Role
 
 EXIT_USAGE = 2
-MAX_ERRORS_SHOWN = 50
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -70,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     listing = members.add_parser("list", help="list members")
     listing.add_argument("--unit", default=None, help="only this unit's subtree")
     cli_directives.add_parsers(commands)
+    cli_plans.add_parsers(commands)
     return parser
 
 
@@ -117,16 +117,6 @@ async def _db_upgrade(config: Config, db: Database, args: argparse.Namespace) ->
     return 0
 
 
-def format_import_errors(lang: str, error: unit_service.UnitImportError) -> str:
-    lines = [t(lang, "units_import.failed", count=len(error.errors))]
-    for item in error.errors[:MAX_ERRORS_SHOWN]:
-        message = t(lang, item.key, **item.params)
-        lines.append(t(lang, "units_import.line", line=item.line, message=message))
-    if len(error.errors) > MAX_ERRORS_SHOWN:
-        lines.append(t(lang, "units_import.more", count=len(error.errors) - MAX_ERRORS_SHOWN))
-    return "\n".join(lines)
-
-
 async def _units_import(config: Config, db: Database, args: argparse.Namespace) -> int:
     lang = config.default_language
     if not args.file.is_file():
@@ -138,7 +128,7 @@ async def _units_import(config: Config, db: Database, args: argparse.Namespace) 
                 session, SystemClock(), Actor.system(), args.file.read_bytes()
             )
     except unit_service.UnitImportError as error:
-        print(format_import_errors(lang, error), file=sys.stderr)
+        print(cli_plans.format_errors(lang, error.errors), file=sys.stderr)
         return 1
     print(
         t(
@@ -253,4 +243,5 @@ _ACTIONS: dict[
     ("invite", "create"): _invite_create,
     ("members", "list"): _members_list,
     **cli_directives.ACTIONS,
+    **cli_plans.ACTIONS,
 }

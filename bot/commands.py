@@ -7,10 +7,32 @@ from storage.models import MemberStatus, Role
 GUEST = ("start", "help", "lang")
 BASE = ("help", "me", "lang")
 BY_ROLE: dict[Role, tuple[str, ...]] = {
-    Role.OFFICER: BASE,
-    Role.OBSERVER: (*BASE, "directives"),
-    Role.COORDINATOR: (*BASE, "invite", "directive", "directives", "cancel"),
-    Role.ADMIN: (*BASE, "invite", "directive", "directives", "cancel"),
+    Role.OFFICER: (*BASE, "tasks", "report", "initiative", "cancel"),
+    Role.OBSERVER: (*BASE, "directives", "tasks", "task", "initiatives"),
+    Role.COORDINATOR: (
+        *BASE,
+        "tasks",
+        "task",
+        "plan",
+        "directive",
+        "directives",
+        "invite",
+        "initiative",
+        "initiatives",
+        "cancel",
+    ),
+    Role.ADMIN: (
+        *BASE,
+        "tasks",
+        "task",
+        "plan",
+        "directive",
+        "directives",
+        "invite",
+        "initiative",
+        "initiatives",
+        "cancel",
+    ),
 }
 
 

@@ -8,6 +8,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
 from bot.context import FieldbotContext
 from bot.i18n import t
+from bot.services.authz import NotAllowed
+from bot.services.errors import ServiceError
 from bot.services.members import MemberView, note_seen
 from bot.services.notify import Button
 
@@ -89,3 +91,19 @@ async def reply_key(
     **params: object,
 ) -> Message | None:
     return await reply(update, t(lang, key, **params), buttons)
+
+
+def explain(lang: str, error: ServiceError | NotAllowed) -> str:
+    """A refusal from a service, in the member's language."""
+    if isinstance(error, NotAllowed):
+        return t(lang, error.reason)
+    return t(lang, error.key, **error.params)
+
+
+async def answer_or_reply(update: Update, text: str, *, alert: bool = True) -> None:
+    """Tell the member: as a pop-up if they tapped a button, else as a message."""
+    query = update.callback_query
+    if query is not None:
+        await query.answer(text[:200], show_alert=alert)
+    else:
+        await reply(update, text)

@@ -6,12 +6,13 @@ Amending a directive reuses the text step.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from enum import IntEnum
 from typing import Any
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import callbacks
 from bot.context import FieldbotApp, FieldbotContext
@@ -22,7 +23,6 @@ from bot.services.directives import DirectiveError, Target
 from bot.services.members import MemberView
 from bot.services.notify import Button
 from bot.timefmt import local, parse_when
-from handlers import fallback
 from handlers.common import current_member, language, registered_member, reply, reply_key
 
 DEADLINE_HOURS = ("4", "24", "48", "72", "168")
@@ -41,16 +41,19 @@ def _choice(field: str, value: str) -> str:
     return callbacks.encode(callbacks.ComposeChoice(field, value))
 
 
-def target_buttons(lang: str, levels: list[str], groups: list[str]) -> list[list[Button]]:
-    rows = [[Button(t(lang, "compose.target_subtree"), _choice("t", "sub"))]]
+def target_buttons(
+    lang: str, levels: list[str], groups: list[str], choice: Callable[[str, str], str] = _choice
+) -> list[list[Button]]:
+    """Whole subtree, one level, a saved group, or a typed list (shared with the task form)."""
+    rows = [[Button(t(lang, "compose.target_subtree"), choice("t", "sub"))]]
     for index, level in enumerate(levels):
         label = t_or(lang, f"levels.{level}", level)
         rows.append(
-            [Button(t(lang, "compose.target_level", level=label), _choice("t", f"l{index}"))]
+            [Button(t(lang, "compose.target_level", level=label), choice("t", f"l{index}"))]
         )
     for index, name in enumerate(groups):
-        rows.append([Button(t(lang, "compose.target_group", name=name), _choice("t", f"g{index}"))])
-    rows.append([Button(t(lang, "compose.target_list"), _choice("t", "list"))])
+        rows.append([Button(t(lang, "compose.target_group", name=name), choice("t", f"g{index}"))])
+    rows.append([Button(t(lang, "compose.target_list"), choice("t", "list"))])
     return rows
 
 
@@ -101,16 +104,10 @@ async def cancel(update: Update, context: FieldbotContext) -> None:
     await reply_key(update, lang, "compose.cancelled" if had else "compose.nothing_to_cancel")
 
 
-async def on_input(update: Update, context: FieldbotContext) -> None:
-    """Text or a file: the next answer of an open form, or else something we did not expect."""
-    member = await current_member(update, context)
-    draft = None
-    if member is not None:
-        async with context.runtime.db.session() as session:
-            draft = await drafts.current(session, member.id)
-    if member is None or draft is None:
-        await fallback.not_understood(update, context)
-        return
+async def on_input(
+    update: Update, context: FieldbotContext, member: MemberView, draft: drafts.DraftView
+) -> None:
+    """The next answer of an open directive form (text or a file)."""
     lang = member.language
     message = update.effective_message
     assert message is not None  # noqa: S101 - a message handler always has one
@@ -270,13 +267,18 @@ async def on_choice(update: Update, context: FieldbotContext) -> None:
     if member is not None:
         async with context.runtime.db.session() as session:
             draft = await drafts.current(session, member.id)
-    if not isinstance(choice, callbacks.ComposeChoice) or member is None or draft is None:
+    if (
+        not isinstance(choice, callbacks.ComposeChoice)
+        or member is None
+        or draft is None
+        or draft.kind not in ("directive", "amend")
+    ):
         await query.answer(t(lang, "errors.stale_button"))
         return
     await query.answer()
     data, step = draft.data, Step(draft.step)
     if choice.field == "t" and step is Step.TARGET:
-        target = _target_from_choice(choice.value, data)
+        target = target_from_choice(choice.value, data)
         if target == "list":
             async with context.runtime.db.session() as session:
                 await drafts.save(
@@ -298,7 +300,7 @@ async def on_choice(update: Update, context: FieldbotContext) -> None:
         await reply_key(update, lang, "errors.stale_button")
 
 
-def _target_from_choice(value: str, data: dict[str, Any]) -> str | None:
+def target_from_choice(value: str, data: dict[str, Any]) -> str | None:
     if value in ("sub", "list"):
         return "subtree" if value == "sub" else "list"
     kind, index = value[:1], value[1:]
@@ -379,8 +381,3 @@ def register(app: FieldbotApp) -> None:
     app.add_handler(CommandHandler("directive", start))
     app.add_handler(CommandHandler("cancel", cancel))
     app.add_handler(CallbackQueryHandler(on_choice, pattern=r"^cp:"))
-    app.add_handler(
-        MessageHandler(
-            (filters.TEXT & ~filters.COMMAND) | filters.Document.ALL | filters.PHOTO, on_input
-        )
-    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -70,6 +70,20 @@ class MemberStatus(StrEnum):
     BLOCKED = "blocked"
     UNREACHABLE = "unreachable"
     REJECTED = "rejected"
+
+
+class TaskState(StrEnum):
+    """A unit's status on a task (chưa bắt đầu / đang thực hiện / hoàn thành / gặp khó khăn)."""
+
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    BLOCKED = "blocked"
+
+
+class ReportKind(StrEnum):
+    REPORT = "report"  # a unit's report
+    RETURN = "return"  # a coordinator sent the report back asking for more (yêu cầu bổ sung)
 
 
 class OutboxStatus(StrEnum):
@@ -262,3 +276,96 @@ class Draft(Base):
     step: Mapped[str] = mapped_column(String(30))
     data: Mapped[dict[str, Any]]
     updated_at: Mapped[datetime]
+
+
+class Plan(Base):
+    """A plan (kế hoạch) such as "333/KH-BCĐ": tasks towards an event on ``event_date``.
+
+    ``settings`` holds per-plan overrides (e.g. reminder offsets) over ``config.toml``.
+    """
+
+    __tablename__ = "plans"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    event_date: Mapped[date]
+    owner_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+
+
+class Task(Base):
+    """An item of a plan with a deadline, assigned to many units (nhiệm vụ)."""
+
+    __tablename__ = "tasks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    deadline: Mapped[datetime] = mapped_column(index=True)
+    scope_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    author_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    author_label: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+
+
+class TaskAssignment(Base):
+    """One unit's duty on one task and its latest status (the history is ``task_reports``)."""
+
+    __tablename__ = "task_assignments"
+    __table_args__ = (Index("ix_task_assignments_unit_state", "unit_id", "state"),)
+
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    state: Mapped[str] = mapped_column(String(20), default=TaskState.NOT_STARTED)
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    reported_at: Mapped[datetime | None]
+    reported_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    returned_at: Mapped[datetime | None]
+    return_comment: Mapped[str | None] = mapped_column(Text)
+
+
+class TaskReport(Base):
+    """Every report ever made on a task, and every request for more, with who and when.
+
+    ``reported_at`` is the member's own time (their message's date); ``received_at`` is when
+    the bot took it in. ``attachments`` is a list of ``{"kind": "photo"|"document", ...}``.
+    """
+
+    __tablename__ = "task_reports"
+    __table_args__ = (Index("ix_task_reports_task_unit", "task_id", "unit_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    kind: Mapped[str] = mapped_column(String(20), default=ReportKind.REPORT)
+    state: Mapped[str] = mapped_column(String(20))
+    progress: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="")
+    attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    reported_at: Mapped[datetime]
+    received_at: Mapped[datetime] = mapped_column(index=True)
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Initiative(Base):
+    """An initiative or good model (sáng kiến / mô hình hay) a unit submitted."""
+
+    __tablename__ = "initiatives"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    text: Mapped[str] = mapped_column(Text)
+    photos: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime]
+    featured_at: Mapped[datetime | None]
+    featured_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    featured_scope_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))

@@ -24,6 +24,14 @@ class Action(StrEnum):
     REMIND_DIRECTIVE = "remind_directive"
     VIEW_DIRECTIVES = "view_directives"
     CONFIRM_DIRECTIVE = "confirm_directive"
+    CREATE_PLAN = "create_plan"
+    ASSIGN_TASK = "assign_task"
+    VIEW_TASKS = "view_tasks"
+    REPORT_TASK = "report_task"
+    RETURN_REPORT = "return_report"
+    CLOSE_TASK = "close_task"
+    SUBMIT_INITIATIVE = "submit_initiative"
+    FEATURE_INITIATIVE = "feature_initiative"
 
 
 class Scope(StrEnum):
@@ -42,13 +50,17 @@ POLICY: dict[Role, dict[Action, Scope]] = {
         Action.SET_LANGUAGE: Scope.SELF,
         Action.VIEW_UNIT: Scope.OWN_UNIT,
         Action.CONFIRM_DIRECTIVE: Scope.OWN_UNIT,
+        Action.VIEW_TASKS: Scope.OWN_UNIT,
+        Action.REPORT_TASK: Scope.OWN_UNIT,
+        Action.SUBMIT_INITIATIVE: Scope.OWN_UNIT,
     },
-    Role.OBSERVER: {
+    Role.OBSERVER: {  # e.g. an inspection team (đoàn kiểm tra): sees its scope, changes nothing
         Action.VIEW_SELF: Scope.SELF,
         Action.SET_LANGUAGE: Scope.SELF,
         Action.VIEW_UNIT: Scope.SUBTREE,
         Action.LIST_MEMBERS: Scope.SUBTREE,
         Action.VIEW_DIRECTIVES: Scope.SUBTREE,
+        Action.VIEW_TASKS: Scope.SUBTREE,
     },
     Role.COORDINATOR: {
         Action.VIEW_SELF: Scope.SELF,
@@ -64,6 +76,14 @@ POLICY: dict[Role, dict[Action, Scope]] = {
         Action.REMIND_DIRECTIVE: Scope.SUBTREE,
         Action.VIEW_DIRECTIVES: Scope.SUBTREE,
         Action.CONFIRM_DIRECTIVE: Scope.OWN_UNIT,
+        Action.CREATE_PLAN: Scope.SUBTREE,
+        Action.ASSIGN_TASK: Scope.SUBTREE,
+        Action.VIEW_TASKS: Scope.SUBTREE,
+        Action.REPORT_TASK: Scope.OWN_UNIT,
+        Action.RETURN_REPORT: Scope.SUBTREE,
+        Action.CLOSE_TASK: Scope.SUBTREE,
+        Action.SUBMIT_INITIATIVE: Scope.OWN_UNIT,
+        Action.FEATURE_INITIATIVE: Scope.SUBTREE,
     },
     Role.ADMIN: {action: Scope.EVERYWHERE for action in Action},
 }

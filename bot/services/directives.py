@@ -14,6 +14,7 @@ from bot import callbacks
 from bot.clock import Clock
 from bot.i18n import t
 from bot.services.authz import Action, Actor, require
+from bot.services.errors import ServiceError
 from bot.services.notify import Button, Copy, Notifier, Priority
 from bot.timefmt import local
 from storage.models import Directive, Member, Unit
@@ -51,13 +52,8 @@ class Target:
         return target
 
 
-class DirectiveError(Exception):
-    """A request that cannot be carried out; ``key`` and ``params`` explain it to the member."""
-
-    def __init__(self, key: str, **params: object) -> None:
-        super().__init__(key)
-        self.key = key
-        self.params = params
+class DirectiveError(ServiceError):
+    """A directive request that cannot be carried out."""
 
 
 @dataclass(frozen=True)
@@ -112,9 +108,11 @@ def unit_ref_prefix(directive_id: int, version: int) -> str:
     return f"dir:{directive_id}:v{version}:u"
 
 
-async def resolve(session: AsyncSession, actor: Actor, target: Target) -> list[Unit]:
+async def resolve(
+    session: AsyncSession, actor: Actor, target: Target, action: Action = Action.SEND_DIRECTIVE
+) -> list[Unit]:
     """The units a target names; every one must lie in the actor's subtree."""
-    require(actor, Action.SEND_DIRECTIVE, actor.unit_path)
+    require(actor, action, actor.unit_path)
     queries = UnitQueries(session)
     match target.kind:
         case TargetKind.SUBTREE:
@@ -321,9 +319,11 @@ async def remind_pending(
     return len(members)
 
 
-async def target_options(session: AsyncSession, actor: Actor) -> tuple[list[str], list[str]]:
+async def target_options(
+    session: AsyncSession, actor: Actor, action: Action = Action.SEND_DIRECTIVE
+) -> tuple[list[str], list[str]]:
     """The levels below the actor and the saved groups, offered as targets."""
-    require(actor, Action.SEND_DIRECTIVE, actor.unit_path)
+    require(actor, action, actor.unit_path)
     levels = await UnitQueries(session).levels_below(actor.unit_path)
     groups = [g.name for g in await GroupRepository(session).all()]
     return levels, groups

@@ -117,6 +117,22 @@ class Notifier:
             priority=priority,
         )
 
+    def file(
+        self,
+        member: Member,
+        method: str,
+        file_id: str,
+        *,
+        caption: str | None = None,
+        priority: Priority = Priority.NORMAL,
+    ) -> OutboxMessage:
+        """A photo (``sendPhoto``) or document (``sendDocument``) already on Telegram's servers."""
+        field = "photo" if method == "sendPhoto" else "document"
+        payload: dict[str, Any] = {"chat_id": member.chat_id, field: file_id}
+        if caption:
+            payload["caption"] = caption[:1024]
+        return self._row(member.chat_id, member.id, method, payload, priority=priority)
+
     async def texts(self, copies: Sequence[Copy], *, priority: Priority) -> int:
         """Queue many messages in one bulk insert (a broadcast to thousands)."""
         markups: dict[int, dict[str, Any]] = {}

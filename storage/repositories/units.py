@@ -23,6 +23,12 @@ def ancestor_ids(path: str) -> list[int]:
     return [int(part) for part in path.strip("/").split("/") if part]
 
 
+def parent_path(path: str) -> str:
+    """The path of the unit's parent (the root is its own parent)."""
+    ids = ancestor_ids(path)
+    return "/" + "".join(f"{i}/" for i in ids[:-1]) if len(ids) > 1 else path
+
+
 class UnitRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session

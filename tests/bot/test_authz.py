@@ -26,6 +26,9 @@ EXPECTED: dict[Role, dict[Action, set[str]]] = {
         A.SET_LANGUAGE: EVERY,
         A.VIEW_UNIT: {"own"},
         A.CONFIRM_DIRECTIVE: {"own"},
+        A.VIEW_TASKS: {"own"},
+        A.REPORT_TASK: {"own"},
+        A.SUBMIT_INITIATIVE: {"own"},
     },
     Role.OBSERVER: {
         A.VIEW_SELF: EVERY,
@@ -33,6 +36,7 @@ EXPECTED: dict[Role, dict[Action, set[str]]] = {
         A.VIEW_UNIT: SUBTREE,
         A.LIST_MEMBERS: SUBTREE,
         A.VIEW_DIRECTIVES: SUBTREE,
+        A.VIEW_TASKS: SUBTREE,
     },
     Role.COORDINATOR: {
         A.VIEW_SELF: EVERY,
@@ -48,6 +52,14 @@ EXPECTED: dict[Role, dict[Action, set[str]]] = {
         A.REMIND_DIRECTIVE: SUBTREE,
         A.VIEW_DIRECTIVES: SUBTREE,
         A.CONFIRM_DIRECTIVE: {"own"},
+        A.CREATE_PLAN: SUBTREE,
+        A.ASSIGN_TASK: SUBTREE,
+        A.VIEW_TASKS: SUBTREE,
+        A.REPORT_TASK: {"own"},
+        A.RETURN_REPORT: SUBTREE,
+        A.CLOSE_TASK: SUBTREE,
+        A.SUBMIT_INITIATIVE: {"own"},
+        A.FEATURE_INITIATIVE: SUBTREE,
     },
     Role.ADMIN: {action: EVERY for action in Action},
 }

@@ -1,0 +1,78 @@
+"""``fieldbot plan import FILE``: a plan and its tasks from TOML or CSV, all or nothing."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import date
+from pathlib import Path
+
+from bot.clock import SystemClock
+from bot.config import Config
+from bot.i18n import t
+from bot.services import plan_import
+from bot.services.plan_import import PlanImportError, PlanSpec
+from bot.services.units import RowError
+from storage.db import Database
+
+Action = Callable[[Config, Database, argparse.Namespace], Awaitable[int]]
+MAX_ERRORS_SHOWN = 50
+
+
+def add_parsers(commands: argparse._SubParsersAction) -> None:
+    plan = commands.add_parser("plan", help="plans and tasks").add_subparsers(
+        dest="plan_command", required=True
+    )
+    load = plan.add_parser(
+        "import",
+        help="import a plan file (TOML with [[tasks]], or CSV of title,description,deadline,"
+        "assign); deadlines may be relative to the event, e.g. event-14d",
+    )
+    load.add_argument("file", type=Path)
+    load.add_argument("--code", default="", help="plan number (CSV, or to add to a plan)")
+    load.add_argument("--title", default="", help="plan title (CSV, new plan)")
+    load.add_argument("--event-date", type=date.fromisoformat, help="YYYY-MM-DD (CSV, new plan)")
+    load.add_argument("--owner", default="", help="owner unit code (CSV, new plan)")
+
+
+def format_errors(lang: str, errors: list[RowError]) -> str:
+    """Problems found in an import file (units or plan), one per line, the first 50."""
+    lines = [t(lang, "units_import.failed", count=len(errors))]
+    for item in errors[:MAX_ERRORS_SHOWN]:
+        message = t(lang, item.key, **item.params)
+        lines.append(t(lang, "units_import.line", line=item.line, message=message))
+    if len(errors) > MAX_ERRORS_SHOWN:
+        lines.append(t(lang, "units_import.more", count=len(errors) - MAX_ERRORS_SHOWN))
+    return "\n".join(lines)
+
+
+async def _import(config: Config, db: Database, args: argparse.Namespace) -> int:
+    lang = config.default_language
+    if not args.file.is_file():
+        print(t(lang, "cli.file_missing", path=args.file), file=sys.stderr)
+        return 2
+    defaults = PlanSpec(args.code, args.title, args.event_date, args.owner)
+    try:
+        spec = plan_import.parse_plan_file(args.file.name, args.file.read_bytes(), defaults)
+        async with db.session() as session:
+            done = await plan_import.import_plan(session, SystemClock(), spec, config.tz)
+    except PlanImportError as error:
+        print(format_errors(lang, error.errors), file=sys.stderr)
+        return 1
+    created = t(lang, "plan_import.created" if done.created else "plan_import.extended")
+    print(
+        t(
+            lang,
+            "plan_import.done",
+            code=done.code,
+            created=created,
+            tasks=done.tasks,
+            assignments=done.assignments,
+            notified=done.notified,
+        )
+    )
+    return 0
+
+
+ACTIONS: dict[tuple[str, str], Action] = {("plan", "import"): _import}

@@ -1,0 +1,293 @@
+"""``fieldbot plan import FILE``: a plan and its tasks from TOML or CSV, all or nothing.
+
+Deadlines may be relative to the event date (``event-14d``). Every row is checked (titles,
+deadlines, targets resolved against the tree) before anything is written; problems are
+reported together, each with its line.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.services import plans
+from bot.services.authz import Actor
+from bot.services.directives import Target, resolve
+from bot.services.errors import ServiceError
+from bot.services.units import RowError
+from storage.models import MemberStatus, Plan, Role, Task, Unit
+from storage.repositories.tasks import PlanRepository, TaskRepository
+from storage.repositories.units import UnitRepository
+
+CSV_COLUMNS = ("title", "description", "deadline", "assign")
+MAX_TASKS = 500
+
+
+class PlanImportError(Exception):
+    def __init__(self, errors: list[RowError]) -> None:
+        super().__init__(f"{len(errors)} error(s) in the plan file")
+        self.errors = sorted(errors, key=lambda e: e.line)
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    line: int
+    title: str
+    description: str
+    deadline: str
+    assign: str
+
+
+@dataclass
+class PlanSpec:
+    code: str = ""
+    title: str = ""
+    event_date: date | None = None
+    owner: str = ""
+    tasks: list[TaskSpec] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Imported:
+    plan_id: int
+    code: str
+    created: bool
+    tasks: int
+    assignments: int
+    notified: int
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _date(value: Any, line: int, errors: list[RowError]) -> date | None:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    try:
+        return date.fromisoformat(_text(value))
+    except ValueError:
+        errors.append(RowError(line, "plan_import.bad_event_date", {"value": _text(value)}))
+        return None
+
+
+def _task(line: int, values: dict[str, Any]) -> TaskSpec:
+    return TaskSpec(
+        line,
+        _text(values.get("title")),
+        _text(values.get("description")),
+        _text(values.get("deadline")),
+        _text(values.get("assign")),
+    )
+
+
+def parse_toml(data: bytes) -> PlanSpec:
+    """``code``, ``title``, ``event_date``, ``owner`` and ``[[tasks]]`` tables."""
+    errors: list[RowError] = []
+    try:
+        document = tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise PlanImportError([RowError(1, "units_import.not_utf8")]) from None
+    except tomllib.TOMLDecodeError as exc:
+        line = int(m[1]) if (m := re.search(r"line (\d+)", str(exc))) else 1
+        raise PlanImportError(
+            [RowError(line, "plan_import.bad_toml", {"detail": str(exc)})]
+        ) from None
+    header_lines = [
+        n for n, text in enumerate(data.decode().splitlines(), 1) if text.strip() == "[[tasks]]"
+    ]
+    spec = PlanSpec(
+        code=_text(document.get("code")),
+        title=_text(document.get("title")),
+        owner=_text(document.get("owner")),
+    )
+    if "event_date" in document:
+        spec.event_date = _date(document["event_date"], 1, errors)
+    tasks = document.get("tasks", [])
+    if not isinstance(tasks, list):
+        raise PlanImportError([RowError(1, "plan_import.no_tasks")])
+    for index, item in enumerate(tasks):
+        line = header_lines[index] if index < len(header_lines) else 1
+        if not isinstance(item, dict):
+            errors.append(RowError(line, "plan_import.no_tasks"))
+            continue
+        unknown = sorted(set(item) - set(CSV_COLUMNS))
+        if unknown:
+            errors.append(
+                RowError(line, "plan_import.unknown_fields", {"fields": ", ".join(unknown)})
+            )
+            continue
+        spec.tasks.append(_task(line, item))
+    if errors:
+        raise PlanImportError(errors)
+    return spec
+
+
+def parse_csv(data: bytes, spec: PlanSpec) -> PlanSpec:
+    """Rows of ``title,description,deadline,assign``; the plan itself comes from ``spec``."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise PlanImportError([RowError(1, "units_import.not_utf8")]) from None
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+    except StopIteration:
+        raise PlanImportError([RowError(1, "units_import.empty")]) from None
+    missing = [c for c in CSV_COLUMNS if c not in header and c != "description"]
+    if missing:
+        raise PlanImportError(
+            [RowError(1, "plan_import.missing_columns", {"columns": ", ".join(missing)})]
+        )
+    for row in reader:
+        if not any(cell.strip() for cell in row):
+            continue
+        spec.tasks.append(_task(reader.line_num, dict(zip(header, row, strict=False))))
+    return spec
+
+
+def parse_plan_file(name: str, data: bytes, defaults: PlanSpec) -> PlanSpec:
+    """A TOML file by its ``.toml`` name, else CSV; options in ``defaults`` fill the gaps."""
+    if name.lower().endswith(".toml"):
+        spec = parse_toml(data)
+        spec.code = spec.code or defaults.code
+        spec.title = spec.title or defaults.title
+        spec.event_date = spec.event_date or defaults.event_date
+        spec.owner = spec.owner or defaults.owner
+        return spec
+    return parse_csv(
+        data, PlanSpec(defaults.code, defaults.title, defaults.event_date, defaults.owner)
+    )
+
+
+async def _plan_of(
+    session: AsyncSession, spec: PlanSpec, errors: list[RowError]
+) -> tuple[Plan | None, Unit | None]:
+    existing = await PlanRepository(session).get_by_code(spec.code) if spec.code else None
+    if existing is not None:
+        return existing, await UnitRepository(session).get(existing.owner_unit_id)
+    for value, key in ((spec.code, "code"), (spec.title, "title"), (spec.owner, "owner")):
+        if not value:
+            errors.append(RowError(1, "plan_import.missing_field", {"field": key}))
+    if spec.event_date is None:
+        errors.append(RowError(1, "plan_import.missing_field", {"field": "event_date"}))
+    owner = await UnitRepository(session).get_by_code(spec.owner) if spec.owner else None
+    if spec.owner and owner is None:
+        errors.append(RowError(1, "plan_import.unknown_owner", {"code": spec.owner}))
+    for check, value in ((plans.checked_code, spec.code), (plans.checked_title, spec.title)):
+        try:
+            if value:
+                check(value)
+        except ServiceError as error:
+            errors.append(RowError(1, error.key, dict(error.params)))
+    return None, owner
+
+
+async def import_plan(
+    session: AsyncSession, clock: Clock, spec: PlanSpec, tz: ZoneInfo
+) -> Imported:
+    """Check every task, then write the plan (if new), the tasks and their assignments."""
+    errors: list[RowError] = []
+    plan, owner = await _plan_of(session, spec, errors)
+    if not spec.tasks:
+        errors.append(RowError(1, "plan_import.no_tasks"))
+    if len(spec.tasks) > MAX_TASKS:
+        errors.append(RowError(1, "plan_import.too_many", {"max": MAX_TASKS}))
+    event_date = plan.event_date if plan else spec.event_date
+    # Targets are read from the owner unit down, as if its coordinator had typed them.
+    scope = Actor(None, Role.ADMIN, MemberStatus.ACTIVE, owner.path if owner else "/", "cli")
+    taken = await TaskRepository(session).titles_in_plan(plan.id) if plan else set()
+    seen: dict[str, int] = {}
+    checked: list[tuple[TaskSpec, datetime, Target]] = []
+    now = clock.now()
+    for task in spec.tasks:
+        row_errors = _check_task(task, event_date, now, tz, taken, seen)
+        if not row_errors and owner is not None:
+            try:
+                target = Target.parse(task.assign or "subtree")
+                await resolve(session, scope, target)
+            except ServiceError as error:
+                row_errors.append(RowError(task.line, error.key, dict(error.params)))
+        errors.extend(row_errors)
+        if not row_errors:
+            deadline = plans.parse_deadline(task.deadline, event_date or now.date(), now, tz)
+            assert deadline is not None  # noqa: S101 - checked above
+            checked.append((task, deadline, Target.parse(task.assign or "subtree")))
+    if errors or owner is None or event_date is None:
+        raise PlanImportError(errors)
+    created = plan is None
+    if plan is None:
+        plan = await plans.create_plan(
+            session,
+            clock,
+            Actor.system(),
+            code=spec.code,
+            title=spec.title,
+            event_date=event_date,
+            owner=owner,
+        )
+    written: list[tuple[Task, list[Unit]]] = []
+    for task, deadline, target in checked:
+        written.append(
+            await plans.add_task(
+                session,
+                clock,
+                scope,
+                plan,
+                title=task.title,
+                description=task.description,
+                deadline=deadline,
+                target=target,
+            )
+        )
+    notified = await plans.notify_plan_import(session, now, plan, written)
+    return Imported(
+        plan.id, plan.code, created, len(written), sum(len(u) for _, u in written), notified
+    )
+
+
+def _check_task(
+    task: TaskSpec,
+    event_date: date | None,
+    now: datetime,
+    tz: ZoneInfo,
+    taken: set[str],
+    seen: dict[str, int],
+) -> list[RowError]:
+    errors: list[RowError] = []
+    for check, value in (
+        (plans.checked_title, task.title),
+        (plans.checked_description, task.description),
+    ):
+        try:
+            check(value)
+        except ServiceError as error:
+            errors.append(RowError(task.line, error.key, dict(error.params)))
+    title = " ".join(task.title.split())
+    if title in taken:
+        errors.append(RowError(task.line, "plan_import.task_exists", {"title": title}))
+    elif title and title in seen:
+        errors.append(RowError(task.line, "plan_import.duplicate_task", {"first": seen[title]}))
+    seen.setdefault(title, task.line)
+    if task.deadline.lower().startswith("event") and event_date is None:
+        errors.append(RowError(task.line, "plan_import.relative_without_event"))
+        return errors
+    deadline = plans.parse_deadline(task.deadline, event_date or now.date(), now, tz)
+    if deadline is None:
+        errors.append(RowError(task.line, "plan_import.bad_deadline", {"value": task.deadline}))
+    elif deadline <= now:
+        errors.append(RowError(task.line, "plan_import.deadline_past", {"value": task.deadline}))
+    try:
+        Target.parse(task.assign or "subtree")
+    except ServiceError as error:
+        errors.append(RowError(task.line, error.key, dict(error.params)))
+    return errors

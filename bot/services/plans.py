@@ -1,0 +1,267 @@
+"""Plans (kế hoạch) and their tasks (nhiệm vụ): create, assign to units, notify them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import callbacks
+from bot.clock import Clock
+from bot.i18n import t
+from bot.services.authz import Action, Actor, require
+from bot.services.directives import Target, resolve
+from bot.services.errors import ServiceError
+from bot.services.notify import Button, Copy, Notifier, Priority
+from bot.timefmt import local, parse_when
+from storage.models import Member, Plan, Task, Unit
+from storage.repositories.members import MemberRepository
+from storage.repositories.tasks import PlanRepository, TaskRepository
+from storage.repositories.units import UnitRepository
+
+MAX_CODE = 64
+MAX_TITLE = 300
+MAX_DESCRIPTION = 3000
+DEADLINE_TIME = time(23, 59)  # a deadline given as a day means the end of that day
+
+_RELATIVE = re.compile(
+    r"^event\s*(?:(?P<sign>[+-])\s*(?P<count>\d{1,3})\s*(?P<unit>[dw]))?(?:\s+(?P<hm>\d{1,2}:\d{2}))?$",
+    re.IGNORECASE,
+)
+
+
+class PlanError(ServiceError):
+    """A plan or task request that cannot be carried out."""
+
+
+@dataclass(frozen=True)
+class TaskSent:
+    task_id: int
+    unit_count: int
+    member_count: int
+
+
+def parse_deadline(text: str, event_date: date, now: datetime, tz: ZoneInfo) -> datetime | None:
+    """``event-14d``, ``event-2w 17:00``, ``event``, an ISO date(-time), or a local date."""
+    cleaned = " ".join(text.strip().split())
+    match = _RELATIVE.match(cleaned)
+    if match:
+        days = int(match["count"] or 0) * (7 if (match["unit"] or "d").lower() == "w" else 1)
+        day = event_date + timedelta(days=-days if match["sign"] == "-" else days)
+        at = DEADLINE_TIME
+        if match["hm"]:
+            hour, minute = (int(part) for part in match["hm"].split(":"))
+            if hour > 23 or minute > 59:
+                return None
+            at = time(hour, minute)
+        return datetime.combine(day, at, tzinfo=tz)
+    try:
+        parsed = datetime.fromisoformat(cleaned)
+    except ValueError:
+        return parse_when(cleaned, now, tz)
+    if parsed.tzinfo is None:
+        if len(cleaned) <= 10:  # a bare date
+            parsed = datetime.combine(parsed.date(), DEADLINE_TIME)
+        parsed = parsed.replace(tzinfo=tz)
+    return parsed
+
+
+def checked_title(title: str) -> str:
+    cleaned = " ".join(title.split())
+    if not cleaned:
+        raise PlanError("plan.empty_title")
+    if len(cleaned) > MAX_TITLE:
+        raise PlanError("plan.title_too_long", max=MAX_TITLE, length=len(cleaned))
+    return cleaned
+
+
+def checked_code(code: str) -> str:
+    cleaned = code.strip()
+    if not cleaned or len(cleaned) > MAX_CODE or any(c.isspace() for c in cleaned):
+        raise PlanError("plan.bad_code", max=MAX_CODE)
+    return cleaned
+
+
+def checked_description(text: str) -> str:
+    cleaned = text.strip()
+    if len(cleaned) > MAX_DESCRIPTION:
+        raise PlanError("plan.description_too_long", max=MAX_DESCRIPTION, length=len(cleaned))
+    return cleaned
+
+
+async def create_plan(
+    session: AsyncSession,
+    clock: Clock,
+    actor: Actor,
+    *,
+    code: str,
+    title: str,
+    event_date: date,
+    owner: Unit | None = None,
+) -> Plan:
+    """A new plan owned by ``owner`` (the actor's own unit unless given)."""
+    if owner is None:
+        owner = await UnitRepository(session).get(actor.unit_id or 0)
+        if owner is None:
+            raise PlanError("plan.owner_needed")
+    require(actor, Action.CREATE_PLAN, owner.path)
+    code, title = checked_code(code), checked_title(title)
+    repo = PlanRepository(session)
+    if await repo.get_by_code(code) is not None:
+        raise PlanError("plan.code_taken", code=code)
+    return await repo.add(
+        Plan(
+            code=code,
+            title=title,
+            event_date=event_date,
+            owner_unit_id=owner.id,
+            created_by_id=actor.member_id,
+            settings={},
+            created_at=clock.now(),
+        )
+    )
+
+
+async def plans_for(session: AsyncSession, actor: Actor) -> list[Plan]:
+    """The plans a coordinator may add tasks to: their unit's, their ancestors', their subtree's."""
+    require(actor, Action.ASSIGN_TASK, actor.unit_path)
+    return await PlanRepository(session).visible_from(actor.unit_path)
+
+
+async def get_plan(session: AsyncSession, plan_id: int) -> Plan:
+    plan = await PlanRepository(session).get(plan_id)
+    if plan is None:
+        raise PlanError("plan.not_found", code=str(plan_id))
+    return plan
+
+
+async def author_label(session: AsyncSession, actor: Actor) -> str:
+    author = await MemberRepository(session).get(actor.member_id) if actor.member_id else None
+    return (f"{author.full_name}, {author.unit.name}" if author else actor.label)[:200]
+
+
+async def add_task(
+    session: AsyncSession,
+    clock: Clock,
+    actor: Actor,
+    plan: Plan,
+    *,
+    title: str,
+    description: str,
+    deadline: datetime,
+    target: Target,
+) -> tuple[Task, list[Unit]]:
+    """Write a task and one assignment per unit it names; nobody is told yet."""
+    title, description = checked_title(title), checked_description(description)
+    if deadline <= clock.now():
+        raise PlanError("plan.deadline_past")
+    units = await resolve(session, actor, target, Action.ASSIGN_TASK)
+    scope_id = actor.unit_id or plan.owner_unit_id
+    repo = TaskRepository(session)
+    task = await repo.add(
+        Task(
+            plan_id=plan.id,
+            title=title,
+            description=description,
+            deadline=deadline,
+            scope_unit_id=scope_id,
+            author_member_id=actor.member_id,
+            author_label=await author_label(session, actor),
+            created_at=clock.now(),
+        )
+    )
+    await repo.add_assignments(task.id, [u.id for u in units])
+    return task, units
+
+
+def report_button(lang: str, task_id: int) -> list[list[Button]]:
+    data = callbacks.encode(callbacks.TaskOpen(task_id))
+    return [[Button(t(lang, "task.report_button"), data)]]
+
+
+def task_text(lang: str, task: Task, plan: Plan, tz: ZoneInfo) -> str:
+    """What an assigned unit's members see when a task arrives."""
+    lines = [
+        t(lang, "task.header", id=task.id, title=task.title),
+        t(lang, "task.plan_line", code=plan.code, title=plan.title),
+        t(lang, "task.deadline_line", when=local(task.deadline, tz)),
+    ]
+    if task.description:
+        lines += ["", task.description]
+    lines += ["", t(lang, "task.from_line", author=task.author_label)]
+    return "\n".join(lines)
+
+
+async def notify_assigned(
+    session: AsyncSession,
+    now: datetime,
+    task: Task,
+    plan: Plan,
+    units: Sequence[Unit],
+    tz: ZoneInfo,
+) -> int:
+    """One message per member of the assigned units, with the button to report."""
+    members = await TaskRepository(session).recipients([u.id for u in units])
+    languages = {m.language for m in members}
+    texts = {lang: task_text(lang, task, plan, tz) for lang in languages}
+    buttons = {lang: report_button(lang, task.id) for lang in languages}
+    copies = [
+        Copy(m, texts[m.language], buttons[m.language], f"task:{task.id}:u{m.unit_id}")
+        for m in members
+    ]
+    await Notifier(session, now).texts(copies, priority=Priority.BULK)
+    return len(members)
+
+
+async def create_task(
+    session: AsyncSession,
+    clock: Clock,
+    actor: Actor,
+    plan_id: int,
+    *,
+    title: str,
+    description: str,
+    deadline: datetime,
+    target: Target,
+    tz: ZoneInfo,
+) -> TaskSent:
+    """Assign a new task of a plan to units in the actor's subtree and tell their members."""
+    plan = await get_plan(session, plan_id)
+    task, units = await add_task(
+        session,
+        clock,
+        actor,
+        plan,
+        title=title,
+        description=description,
+        deadline=deadline,
+        target=target,
+    )
+    count = await notify_assigned(session, clock.now(), task, plan, units, tz)
+    return TaskSent(task.id, len(units), count)
+
+
+async def notify_plan_import(
+    session: AsyncSession, now: datetime, plan: Plan, tasks: Sequence[tuple[Task, list[Unit]]]
+) -> int:
+    """After an import, each member hears once about all the new tasks of their unit."""
+    by_unit: dict[int, list[Task]] = {}
+    for task, units in tasks:
+        for unit in units:
+            by_unit.setdefault(unit.id, []).append(task)
+    members: list[Member] = await TaskRepository(session).recipients(by_unit)
+    copies = []
+    for member in members:
+        own = sorted(by_unit[member.unit_id], key=lambda task: task.deadline)
+        lines = [t(member.language, "task.imported_header", code=plan.code, count=len(own))]
+        lines += [f"• #{task.id} {task.title}" for task in own[:30]]
+        if len(own) > 30:
+            lines.append(t(member.language, "compose.and_more", count=len(own) - 30))
+        lines.append(t(member.language, "task.imported_footer"))
+        copies.append(Copy(member, "\n".join(lines), None, f"plan:{plan.id}:u{member.unit_id}"))
+    await Notifier(session, now).texts(copies, priority=Priority.BULK)
+    return len(copies)

@@ -1,0 +1,340 @@
+"""Status reports from the field: three taps, an optional note or file, blockers travel up.
+
+A unit's status on a task is its latest report; every report (and every request for more
+from a coordinator) is kept in ``task_reports`` with who and when.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import callbacks
+from bot.clock import Clock
+from bot.i18n import t
+from bot.services.authz import Action, Actor, require
+from bot.services.errors import ServiceError
+from bot.services.members import coordinators_over
+from bot.services.notify import Button, Notifier, Priority
+from bot.services.plans import report_button
+from bot.timefmt import local
+from storage.models import Member, ReportKind, Task, TaskAssignment, TaskReport, TaskState, Unit
+from storage.repositories.members import MemberRepository
+from storage.repositories.tasks import PlanRepository, TaskRepository
+from storage.repositories.units import UnitRepository, parent_path
+
+MAX_NOTE = 3000  # with the header, a forwarded note stays within one 4096-character message
+MAX_ATTACHMENTS = 10
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024  # the most the Bot API lets a bot download (getFile)
+DOCUMENT_TYPES = frozenset(
+    {"pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "odt", "ods", "txt", "jpg", "jpeg"}
+    | {"png", "heic", "webp", "mp4", "mov", "zip", "rar"}
+)
+FIXED_PROGRESS = {TaskState.NOT_STARTED: 0, TaskState.DONE: 100}
+
+
+class ReportError(ServiceError):
+    """A report that cannot be taken; the member is told why and what to do next."""
+
+
+@dataclass(frozen=True)
+class Attachment:
+    kind: str  # "photo" | "document"
+    file_id: str
+    file_name: str | None = None
+
+    def as_row(self) -> dict[str, Any]:
+        return {"kind": self.kind, "file_id": self.file_id, "file_name": self.file_name}
+
+
+@dataclass(frozen=True)
+class Reported:
+    report_id: int
+    task_id: int
+    unit_name: str
+    state: TaskState
+    progress: int
+    late: bool
+    escalated_to: int
+
+
+@dataclass(frozen=True)
+class TaskCard:
+    """A task as the reporting unit sees it."""
+
+    task: Task
+    assignment: TaskAssignment
+    plan_code: str
+
+
+def check_attachment(kind: str, size: int | None, file_name: str | None) -> None:
+    """Photos up to 10 MB; documents up to 20 MB, of the kinds offices exchange."""
+    if kind == "photo":
+        if size is not None and size > MAX_PHOTO_BYTES:
+            raise ReportError("report.photo_too_large", mb=MAX_PHOTO_BYTES // 2**20)
+        return
+    extension = (file_name or "").rsplit(".", 1)[-1].lower() if "." in (file_name or "") else ""
+    if extension not in DOCUMENT_TYPES:
+        raise ReportError("report.wrong_file_type", name=file_name or "?")
+    if size is not None and size > MAX_DOCUMENT_BYTES:
+        raise ReportError("report.file_too_large", mb=MAX_DOCUMENT_BYTES // 2**20)
+
+
+def checked_note(note: str) -> str:
+    cleaned = note.strip()
+    if len(cleaned) > MAX_NOTE:
+        raise ReportError("report.note_too_long", max=MAX_NOTE, length=len(cleaned))
+    return cleaned
+
+
+def checked_progress(state: TaskState, progress: int | None) -> int:
+    if state in FIXED_PROGRESS:
+        return FIXED_PROGRESS[state]
+    if progress is None or not 0 <= progress <= 100:
+        raise ReportError("report.bad_progress")
+    return progress
+
+
+async def task_card(session: AsyncSession, actor: Actor, task_id: int) -> TaskCard:
+    """The task the actor's unit is about to report on; refused if it cannot take a report."""
+    require(actor, Action.REPORT_TASK, actor.unit_path)
+    repo = TaskRepository(session)
+    task = await repo.get(task_id)
+    assignment = await repo.assignment(task_id, actor.unit_id or 0)
+    if task is None or assignment is None:
+        raise ReportError("report.not_assigned", id=task_id)
+    if task.closed_at is not None:
+        raise ReportError("report.closed", id=task_id)
+    plan = await PlanRepository(session).get(task.plan_id)
+    return TaskCard(task, assignment, plan.code if plan else "")
+
+
+async def submit_report(
+    session: AsyncSession,
+    clock: Clock,
+    actor: Actor,
+    task_id: int,
+    state: TaskState,
+    progress: int | None,
+    tz: ZoneInfo,
+    *,
+    note: str = "",
+    attachments: Sequence[Attachment] = (),
+    member_time: datetime | None = None,
+) -> Reported:
+    """Record a report; the unit's status becomes this one. A blocker goes up at once.
+
+    ``member_time`` is when the member wrote it (their message's date): a report that waited
+    for coverage keeps that time, and is late if that is past the deadline.
+    """
+    card = await task_card(session, actor, task_id)
+    progress = checked_progress(state, progress)
+    note = checked_note(note)
+    now = clock.now()
+    at = min(member_time, now) if member_time is not None else now
+    late = at > card.task.deadline
+    report = await TaskRepository(session).add_report(
+        TaskReport(
+            task_id=task_id,
+            unit_id=card.assignment.unit_id,
+            member_id=actor.member_id,
+            kind=ReportKind.REPORT,
+            state=state,
+            progress=progress,
+            note=note,
+            attachments=[a.as_row() for a in attachments],
+            reported_at=at,
+            received_at=now,
+            late=late,
+        )
+    )
+    assignment = card.assignment
+    assignment.state, assignment.progress = state, progress
+    assignment.reported_at, assignment.reported_by_id, assignment.late = at, actor.member_id, late
+    assignment.returned_at = assignment.return_comment = None
+    unit = await UnitRepository(session).get(assignment.unit_id)
+    assert unit is not None  # noqa: S101 - an assignment's unit exists (foreign key)
+    escalated = 0
+    if state is TaskState.BLOCKED:
+        escalated = await _escalate(session, now, card.task, unit, report, tz)
+    return Reported(report.id, task_id, unit.name, state, progress, late, escalated)
+
+
+async def add_to_report(
+    session: AsyncSession,
+    clock: Clock,
+    actor: Actor,
+    report_id: int,
+    tz: ZoneInfo,
+    *,
+    note: str = "",
+    attachment: Attachment | None = None,
+) -> int:
+    """Add a note or a file to the unit's latest report; a blocker's additions go up too.
+
+    Returns how many coordinators were sent the addition.
+    """
+    repo = TaskRepository(session)
+    report = await repo.get_report(report_id)
+    if report is None or report.unit_id != actor.unit_id:
+        raise ReportError("report.nothing_open")
+    card = await task_card(session, actor, report.task_id)
+    latest = await repo.history(report.task_id, report.unit_id, 1)
+    if not latest or latest[0].id != report.id:
+        raise ReportError("report.superseded")
+    if note:
+        added = checked_note(note)
+        combined = f"{report.note}\n{added}".strip() if report.note else added
+        if len(combined) > MAX_NOTE:
+            raise ReportError("report.note_too_long", max=MAX_NOTE, length=len(combined))
+        report.note = combined
+    if attachment is not None:
+        if len(report.attachments) >= MAX_ATTACHMENTS:
+            raise ReportError("report.too_many_files", max=MAX_ATTACHMENTS)
+        report.attachments = [*report.attachments, attachment.as_row()]
+    if report.state != TaskState.BLOCKED:
+        return 0
+    unit = await UnitRepository(session).get(report.unit_id)
+    assert unit is not None  # noqa: S101 - foreign key
+    coordinators = await coordinators_over(MemberRepository(session), parent_path(unit.path))
+    notifier = Notifier(session, clock.now())
+    for member in coordinators:
+        if note:
+            notifier.message(
+                member,
+                "report.blocked_more",
+                id=card.task.id,
+                unit=unit.name,
+                note=checked_note(note),
+                priority=Priority.URGENT,
+            )
+        if attachment is not None:
+            _forward(
+                notifier,
+                member,
+                attachment,
+                t(member.language, "report.blocked_file", id=card.task.id, unit=unit.name),
+            )
+    return len(coordinators)
+
+
+def _forward(notifier: Notifier, member: Member, attachment: Attachment, caption: str) -> None:
+    method = "sendPhoto" if attachment.kind == "photo" else "sendDocument"
+    notifier.file(member, method, attachment.file_id, caption=caption, priority=Priority.URGENT)
+
+
+def unit_buttons(lang: str, task_id: int, unit_id: int) -> list[list[Button]]:
+    def verb(name: str) -> str:
+        return callbacks.encode(callbacks.UnitAction(task_id, unit_id, name))
+
+    return [
+        [
+            Button(t(lang, "task.return_button"), verb("return")),
+            Button(t(lang, "task.history_button"), verb("history")),
+        ]
+    ]
+
+
+async def _escalate(
+    session: AsyncSession, now: datetime, task: Task, unit: Unit, report: TaskReport, tz: ZoneInfo
+) -> int:
+    """The parent unit's coordinators (or the nearest above who has any) hear at once."""
+    coordinators = await coordinators_over(MemberRepository(session), parent_path(unit.path))
+    notifier = Notifier(session, now)
+    for member in coordinators:
+        lang = member.language
+        text = t(
+            lang,
+            "report.blocked_alert",
+            id=task.id,
+            title=task.title,
+            unit=unit.name,
+            progress=report.progress,
+            at=local(report.reported_at, tz),
+            note=report.note or t(lang, "report.no_note"),
+        )
+        notifier.text(
+            member, text, keyboard=unit_buttons(lang, task.id, unit.id), priority=Priority.URGENT
+        )
+        for row in report.attachments:
+            _forward(
+                notifier,
+                member,
+                Attachment(row["kind"], row["file_id"], row.get("file_name")),
+                t(lang, "report.blocked_file", id=task.id, unit=unit.name),
+            )
+    return len(coordinators)
+
+
+async def return_report(
+    session: AsyncSession,
+    clock: Clock,
+    actor: Actor,
+    task_id: int,
+    unit_id: int,
+    comment: str,
+    tz: ZoneInfo,
+) -> str:
+    """Send a unit's report back asking for more (yêu cầu bổ sung); returns the unit's name."""
+    repo = TaskRepository(session)
+    task, unit = await repo.get(task_id), await UnitRepository(session).get(unit_id)
+    assignment = await repo.assignment(task_id, unit_id)
+    if task is None or unit is None or assignment is None:
+        raise ReportError("report.not_assigned", id=task_id)
+    require(actor, Action.RETURN_REPORT, unit.path)
+    if task.closed_at is not None:
+        raise ReportError("report.closed", id=task_id)
+    comment = checked_note(comment)
+    if not comment:
+        raise ReportError("report.comment_needed")
+    now = clock.now()
+    if assignment.state == TaskState.DONE:
+        assignment.state = TaskState.IN_PROGRESS
+    assignment.returned_at, assignment.return_comment = now, comment
+    await repo.add_report(
+        TaskReport(
+            task_id=task_id,
+            unit_id=unit_id,
+            member_id=actor.member_id,
+            kind=ReportKind.RETURN,
+            state=assignment.state,
+            progress=assignment.progress,
+            note=comment,
+            attachments=[],
+            reported_at=now,
+            received_at=now,
+            late=False,
+        )
+    )
+    author = await MemberRepository(session).get(actor.member_id) if actor.member_id else None
+    notifier = Notifier(session, now)
+    for member in await repo.recipients([unit_id]):
+        notifier.message(
+            member,
+            "report.returned_notice",
+            id=task.id,
+            title=task.title,
+            by=author.full_name if author else actor.label,
+            comment=comment,
+            when=local(task.deadline, tz),
+            keyboard=report_button(member.language, task.id),
+        )
+    return unit.name
+
+
+async def close_task(session: AsyncSession, clock: Clock, actor: Actor, task_id: int) -> Task:
+    task = await TaskRepository(session).get(task_id)
+    if task is None:
+        raise ReportError("task.not_found", id=task_id)
+    scope = await UnitRepository(session).get(task.scope_unit_id)
+    require(actor, Action.CLOSE_TASK, scope.path if scope else None)
+    if task.closed_at is not None:
+        raise ReportError("report.closed", id=task_id)
+    task.closed_at, task.closed_by_id = clock.now(), actor.member_id
+    return task

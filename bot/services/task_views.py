@@ -1,0 +1,141 @@
+"""What members and coordinators see of tasks: open tasks, per-unit status, history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.authz import Action, Actor, authorize, require
+from bot.services.reports import ReportError
+from storage.models import Role, Task, TaskReport, TaskState
+from storage.repositories.members import MemberRepository
+from storage.repositories.tasks import (
+    PlanRepository,
+    Rollup,
+    TaskRepository,
+    UnitStanding,
+)
+from storage.repositories.units import UnitRepository
+
+
+@dataclass(frozen=True)
+class TaskLine:
+    """One open task of the member's unit, as ``/tasks`` lists it."""
+
+    id: int
+    title: str
+    plan_code: str
+    deadline: datetime
+    days_left: int  # whole days until the deadline; negative once overdue
+    overdue: bool
+    state: TaskState
+    progress: int
+    return_comment: str | None
+
+
+@dataclass(frozen=True)
+class SubtreeLine:
+    task: Task
+    rollup: Rollup
+
+
+@dataclass(frozen=True)
+class TaskStatus:
+    task: Task
+    plan_code: str
+    rollup: Rollup
+    standings: list[UnitStanding]
+    overdue: bool
+    can_change: bool  # coordinators may return reports and close; observers only look
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    report: TaskReport
+    by: str
+
+
+async def my_tasks(session: AsyncSession, actor: Actor, now: datetime) -> list[TaskLine]:
+    """The open tasks of the actor's own unit, soonest deadline first."""
+    require(actor, Action.VIEW_TASKS, actor.unit_path)
+    lines = []
+    for item in await TaskRepository(session).open_for_unit(actor.unit_id or 0):
+        left = item.task.deadline - now
+        lines.append(
+            TaskLine(
+                id=item.task.id,
+                title=item.task.title,
+                plan_code=item.plan_code,
+                deadline=item.task.deadline,
+                days_left=left.days,
+                overdue=left.total_seconds() < 0 and item.assignment.state != TaskState.DONE,
+                state=TaskState(item.assignment.state),
+                progress=item.assignment.progress,
+                return_comment=item.assignment.return_comment,
+            )
+        )
+    return lines
+
+
+async def subtree_tasks(session: AsyncSession, actor: Actor) -> list[SubtreeLine]:
+    """Open tasks given to units under the actor, with how those units stand (coordinators)."""
+    if actor.role is Role.OFFICER or not authorize(actor, Action.VIEW_TASKS, actor.unit_path):
+        return []
+    repo = TaskRepository(session)
+    tasks = await repo.tasks_with_units_under(actor.unit_path)
+    rollups = {r.task_id: r for r in await repo.rollups(actor.unit_path, [t.id for t in tasks])}
+    return [SubtreeLine(task, rollups[task.id]) for task in tasks if task.id in rollups]
+
+
+async def task_status(
+    session: AsyncSession, actor: Actor, task_id: int, now: datetime
+) -> TaskStatus:
+    """Every unit under the actor that has this task, and how it stands."""
+    require(actor, Action.VIEW_TASKS, actor.unit_path)
+    repo = TaskRepository(session)
+    task = await repo.get(task_id)
+    rollups = await repo.rollups(actor.unit_path, [task_id]) if task else []
+    if task is None or not rollups:
+        raise ReportError("task.not_found", id=task_id)
+    plan = await PlanRepository(session).get(task.plan_id)
+    return TaskStatus(
+        task=task,
+        plan_code=plan.code if plan else "",
+        rollup=rollups[0],
+        standings=await repo.standings(task_id, actor.unit_path),
+        overdue=task.deadline < now,
+        can_change=authorize(actor, Action.RETURN_REPORT, actor.unit_path).allowed,
+    )
+
+
+@dataclass(frozen=True)
+class UnitHistory:
+    task: Task
+    unit_id: int
+    unit_name: str
+    lines: list[HistoryLine]
+    can_return: bool
+
+
+async def unit_history(
+    session: AsyncSession, actor: Actor, task_id: int, unit: int | str
+) -> UnitHistory:
+    """A unit's reports on a task (and requests for more), oldest first; ``unit`` is its id
+    or its code."""
+    units = UnitRepository(session)
+    found = await (units.get(unit) if isinstance(unit, int) else units.get_by_code(unit))
+    if found is None:
+        raise ReportError("directive.unknown_units", codes=str(unit))
+    unit_id = found.id
+    repo = TaskRepository(session)
+    task = await repo.get(task_id)
+    if task is None or await repo.assignment(task_id, unit_id) is None:
+        raise ReportError("task.not_found", id=task_id)
+    require(actor, Action.VIEW_TASKS, found.path)
+    reports = await repo.history(task_id, unit_id)
+    names = await MemberRepository(session).names_of({r.member_id for r in reports if r.member_id})
+    lines = [HistoryLine(r, names.get(r.member_id or 0, "—")) for r in reports]
+    can_return = task.closed_at is None and authorize(actor, Action.RETURN_REPORT, found.path)
+    return UnitHistory(task, found.id, found.name, lines, bool(can_return))

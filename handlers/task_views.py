@@ -1,0 +1,240 @@
+"""``/task N``: how every unit under the coordinator stands on a task; return a report, close.
+
+Observers (an inspection team) get the same views without the buttons that change things;
+the services refuse those actions to them anyway.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler
+
+from bot import callbacks
+from bot.context import FieldbotApp, FieldbotContext
+from bot.i18n import t
+from bot.services import drafts, reports, task_views
+from bot.services.authz import NotAllowed
+from bot.services.errors import ServiceError
+from bot.services.members import MemberView
+from bot.services.notify import Button
+from bot.timefmt import local
+from handlers.common import (
+    current_member,
+    explain,
+    keyboard,
+    language,
+    reply,
+    split_text,
+)
+from handlers.tasks import STATE_ICONS, state_label
+from storage.models import ReportKind, TaskState
+
+MAX_UNITS_PER_STATE = 30
+STATE_ORDER = (TaskState.BLOCKED, TaskState.NOT_STARTED, TaskState.IN_PROGRESS, TaskState.DONE)
+
+
+def status_text(lang: str, status: task_views.TaskStatus, context: FieldbotContext) -> str:
+    task, r = status.task, status.rollup
+    rows = [
+        t(lang, "view.header", id=task.id, title=task.title, plan=status.plan_code),
+        t(lang, "task.deadline_line", when=local(task.deadline, context.runtime.config.tz)),
+        t(
+            lang,
+            "view.counts",
+            units=r.units,
+            done=r.done,
+            in_progress=r.in_progress,
+            blocked=r.blocked,
+            not_started=r.not_started,
+            late=r.late,
+            returned=r.returned,
+        ),
+    ]
+    if task.closed_at is not None:
+        rows.append(t(lang, "view.closed", when=local(task.closed_at, context.runtime.config.tz)))
+    elif status.overdue:
+        rows.append(t(lang, "view.overdue", count=r.units - r.done))
+    for state in STATE_ORDER:
+        units = [s for s in status.standings if s.state == state]
+        if not units:
+            continue
+        rows += ["", f"{STATE_ICONS[state]} {state_label(lang, state)} ({len(units)}):"]
+        for standing in units[:MAX_UNITS_PER_STATE]:
+            marks = (" ⏰" if standing.late else "") + (" ↩️" if standing.returned else "")
+            progress = f" {standing.progress}%" if state is not TaskState.NOT_STARTED else ""
+            rows.append(f"• {standing.code} {standing.name}{progress}{marks}")
+        if len(units) > MAX_UNITS_PER_STATE:
+            rows.append(t(lang, "compose.and_more", count=len(units) - MAX_UNITS_PER_STATE))
+    rows += ["", t(lang, "view.hint", id=task.id)]
+    return "\n".join(rows)
+
+
+def status_buttons(lang: str, status: task_views.TaskStatus) -> list[list[Button]]:
+    def action(verb: str) -> str:
+        return callbacks.encode(callbacks.TaskAction(status.task.id, verb))
+
+    row = [Button(t(lang, "view.refresh_button"), action("view"))]
+    if status.can_change and status.task.closed_at is None:
+        row.append(Button(t(lang, "view.close_button"), action("close")))
+    return [row]
+
+
+async def show_task(
+    update: Update, context: FieldbotContext, member: MemberView, args: list[str]
+) -> None:
+    """``/task N`` (every unit) or ``/task N CODE`` (one unit's history)."""
+    lang, runtime = member.language, context.runtime
+    task_id = int(args[0].lstrip("#"))
+    try:
+        async with runtime.db.session() as session:
+            if len(args) > 1:
+                history = await task_views.unit_history(session, member.actor, task_id, args[1])
+            else:
+                status = await task_views.task_status(
+                    session, member.actor, task_id, runtime.clock.now()
+                )
+    except (ServiceError, NotAllowed) as error:
+        await reply(update, explain(lang, error))
+        return
+    if len(args) > 1:
+        await reply(update, *history_message(lang, history, context))
+    else:
+        await reply(update, status_text(lang, status, context), status_buttons(lang, status))
+
+
+def history_message(
+    lang: str, history: task_views.UnitHistory, context: FieldbotContext
+) -> tuple[str, list[list[Button]] | None]:
+    task, tz = history.task, context.runtime.config.tz
+    rows = [t(lang, "view.history_header", id=task.id, title=task.title, unit=history.unit_name)]
+    if not history.lines:
+        rows.append(t(lang, "view.history_empty"))
+    for line in history.lines:
+        report = line.report
+        key = "view.history_return" if report.kind == ReportKind.RETURN else "view.history_line"
+        rows.append(
+            t(
+                lang,
+                key,
+                at=local(report.reported_at, tz),
+                by=line.by,
+                state=state_label(lang, report.state),
+                progress=report.progress,
+                late=" ⏰" if report.late else "",
+                files=len(report.attachments),
+            )
+        )
+        if report.note:
+            rows.append(f"   “{report.note[:500]}”")
+    if not history.can_return:
+        return "\n".join(rows), None
+    data = callbacks.encode(callbacks.UnitAction(task.id, history.unit_id, "return"))
+    return "\n".join(rows), [[Button(t(lang, "task.return_button"), data)]]
+
+
+async def task_action(update: Update, context: FieldbotContext) -> None:
+    """Refresh the view, ask to close, or close for sure."""
+    query = update.callback_query
+    assert query is not None  # noqa: S101 - registered for callback queries only
+    payload = callbacks.decode(query.data)
+    member = await current_member(update, context)
+    lang = language(member, context)
+    if not isinstance(payload, callbacks.TaskAction) or member is None:
+        await query.answer(t(lang, "errors.stale_button"))
+        return
+    runtime = context.runtime
+    try:
+        async with runtime.db.session() as session:
+            if payload.verb == "close_sure":
+                await reports.close_task(session, runtime.clock, member.actor, payload.task_id)
+            status = await task_views.task_status(
+                session, member.actor, payload.task_id, runtime.clock.now()
+            )
+    except (ServiceError, NotAllowed) as error:
+        await query.answer(explain(lang, error), show_alert=True)
+        return
+    if payload.verb == "close":
+        if not status.can_change:
+            await query.answer(t(lang, "authz.role_denied"), show_alert=True)
+            return
+        await query.answer()
+        sure = callbacks.encode(callbacks.TaskAction(payload.task_id, "close_sure"))
+        back = callbacks.encode(callbacks.TaskAction(payload.task_id, "view"))
+        await reply(
+            update,
+            t(lang, "view.close_confirm", id=payload.task_id, title=status.task.title),
+            [[Button(t(lang, "view.close_sure"), sure), Button(t(lang, "compose.cancel"), back)]],
+        )
+        return
+    await query.answer(t(lang, "view.closed_short") if payload.verb == "close_sure" else None)
+    text = split_text(status_text(lang, status, context))[0]
+    message = query.message
+    if message is not None and getattr(message, "text", None) != text:
+        await query.edit_message_text(text, reply_markup=keyboard(status_buttons(lang, status)))
+
+
+async def unit_action(update: Update, context: FieldbotContext) -> None:
+    """On one unit: see its history, or ask it for more (the comment is typed next)."""
+    query = update.callback_query
+    assert query is not None  # noqa: S101 - registered for callback queries only
+    payload = callbacks.decode(query.data)
+    member = await current_member(update, context)
+    lang = language(member, context)
+    if not isinstance(payload, callbacks.UnitAction) or member is None:
+        await query.answer(t(lang, "errors.stale_button"))
+        return
+    runtime = context.runtime
+    try:
+        if payload.verb == "history":
+            async with runtime.db.session() as session:
+                history = await task_views.unit_history(
+                    session, member.actor, payload.task_id, payload.unit_id
+                )
+            await query.answer()
+            await reply(update, *history_message(lang, history, context))
+            return
+        async with runtime.db.session() as session:
+            status = await task_views.task_status(
+                session, member.actor, payload.task_id, runtime.clock.now()
+            )
+            if not status.can_change or status.task.closed_at is not None:
+                key = "report.closed" if status.task.closed_at else "authz.role_denied"
+                raise reports.ReportError(key, id=payload.task_id)
+            data = {"task_id": payload.task_id, "unit_id": payload.unit_id}
+            await drafts.save(session, runtime.clock, member.id, "return", 1, data)
+    except (ServiceError, NotAllowed) as error:
+        await query.answer(explain(lang, error), show_alert=True)
+        return
+    await query.answer()
+    await reply(update, t(lang, "view.ask_comment", id=payload.task_id))
+
+
+async def on_input(
+    update: Update, context: FieldbotContext, member: MemberView, draft: drafts.DraftView
+) -> None:
+    """The coordinator's comment for a report sent back."""
+    message = update.effective_message
+    assert message is not None  # noqa: S101 - a message handler always has one
+    lang, runtime = member.language, context.runtime
+    try:
+        async with runtime.db.session() as session:
+            unit = await reports.return_report(
+                session,
+                runtime.clock,
+                member.actor,
+                int(draft.data["task_id"]),
+                int(draft.data["unit_id"]),
+                message.text or message.caption or "",
+                runtime.config.tz,
+            )
+            await drafts.discard(session, member.id)
+    except (ServiceError, NotAllowed) as error:
+        await reply(update, explain(lang, error))
+        return
+    runtime.wake_sender()
+    await reply(update, t(lang, "view.returned", id=draft.data["task_id"], unit=unit))
+
+
+def register(app: FieldbotApp) -> None:
+    app.add_handler(CallbackQueryHandler(task_action, pattern=r"^t[vcz]:"))
+    app.add_handler(CallbackQueryHandler(unit_action, pattern=r"^t[ru]:"))

@@ -1,0 +1,418 @@
+"""/tasks and reporting in three taps: task → state → progress; then an optional note or file.
+
+``/report 12 xong`` does the same in one typed message, which keeps the member's own time
+when it waited for coverage.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from enum import IntEnum
+from typing import Any
+
+from telegram import Message, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot import callbacks
+from bot.context import FieldbotApp, FieldbotContext
+from bot.i18n import t
+from bot.services import drafts, reports, task_views
+from bot.services.authz import NotAllowed
+from bot.services.errors import ServiceError
+from bot.services.members import MemberView
+from bot.services.notify import Button
+from bot.services.reports import Attachment, Reported
+from bot.timefmt import local
+from handlers.common import (
+    answer_or_reply,
+    current_member,
+    explain,
+    keyboard,
+    language,
+    registered_member,
+    reply,
+)
+from storage.models import TaskState
+
+NOTE_WINDOW = timedelta(minutes=30)  # after a report, text and files join it for this long
+STATE_ICONS = {
+    TaskState.NOT_STARTED: "⚪",
+    TaskState.IN_PROGRESS: "🔵",
+    TaskState.DONE: "✅",
+    TaskState.BLOCKED: "⛔",
+}
+PROGRESS_CHOICES = {
+    TaskState.IN_PROGRESS: (25, 50, 75, 100),
+    TaskState.BLOCKED: (0, 25, 50, 75),
+}
+
+
+class Step(IntEnum):
+    PROGRESS = 1
+    NOTE = 2
+
+
+def state_label(lang: str, state: TaskState | str) -> str:
+    return t(lang, f"report.state_{state}")
+
+
+def state_buttons(lang: str, task_id: int) -> list[list[Button]]:
+    def choice(state: TaskState) -> Button:
+        data = callbacks.encode(callbacks.TaskStateChoice(task_id, state))
+        return Button(f"{STATE_ICONS[state]} {state_label(lang, state)}", data)
+
+    return [
+        [choice(TaskState.NOT_STARTED), choice(TaskState.IN_PROGRESS)],
+        [choice(TaskState.DONE), choice(TaskState.BLOCKED)],
+    ]
+
+
+def progress_buttons(task_id: int, state: TaskState) -> list[list[Button]]:
+    return [
+        [
+            Button(f"{p}%", callbacks.encode(callbacks.TaskProgress(task_id, state, p)))
+            for p in PROGRESS_CHOICES[state]
+        ]
+    ]
+
+
+def deadline_phrase(lang: str, line: task_views.TaskLine) -> str:
+    if line.state == TaskState.DONE:
+        return t(lang, "tasks.done_phrase")
+    if line.overdue:
+        return t(lang, "tasks.overdue", days=max(1, -line.days_left))
+    return t(lang, "tasks.days_left", days=line.days_left)
+
+
+def my_tasks_text(
+    lang: str,
+    unit: str,
+    lines: list[task_views.TaskLine],
+    below: list[task_views.SubtreeLine],
+    context: FieldbotContext,
+) -> str:
+    tz = context.runtime.config.tz
+    rows = [t(lang, "tasks.header", unit=unit)] if lines else [t(lang, "tasks.none", unit=unit)]
+    for line in lines:
+        rows.append(
+            t(
+                lang,
+                "tasks.line",
+                icon=STATE_ICONS[line.state],
+                id=line.id,
+                title=line.title,
+                when=local(line.deadline, tz),
+                left=deadline_phrase(lang, line),
+                progress=line.progress,
+            )
+        )
+        if line.return_comment:
+            rows.append(t(lang, "tasks.returned_line", comment=line.return_comment[:200]))
+    if below:
+        rows += ["", t(lang, "tasks.below_header")]
+        for item in below:
+            r = item.rollup
+            rows.append(
+                t(
+                    lang,
+                    "tasks.below_line",
+                    id=item.task.id,
+                    title=item.task.title,
+                    done=r.done,
+                    units=r.units,
+                    blocked=r.blocked,
+                    when=local(item.task.deadline, tz),
+                )
+            )
+    if lines:
+        rows += ["", t(lang, "tasks.hint")]
+    return "\n".join(rows)
+
+
+async def list_tasks(update: Update, context: FieldbotContext) -> None:
+    member = await registered_member(update, context)
+    if member is None:
+        return
+    lang, runtime = member.language, context.runtime
+    try:
+        async with runtime.db.session() as session:
+            lines = await task_views.my_tasks(session, member.actor, runtime.clock.now())
+            below = await task_views.subtree_tasks(session, member.actor)
+    except NotAllowed as refusal:
+        await reply(update, explain(lang, refusal))
+        return
+    mine = [Button(f"#{line.id}", callbacks.encode(callbacks.TaskOpen(line.id))) for line in lines]
+    views = [
+        Button(f"📊 #{item.task.id}", callbacks.encode(callbacks.TaskAction(item.task.id, "view")))
+        for item in below
+    ]
+    buttons = _rows(mine) + _rows(views)
+    text = my_tasks_text(lang, member.unit_name, lines, below, context)
+    await reply(update, text, buttons)
+
+
+def _rows(buttons: list[Button], width: int = 5) -> list[list[Button]]:
+    return [buttons[i : i + width] for i in range(0, len(buttons), width)]
+
+
+def card_text(lang: str, card: reports.TaskCard, context: FieldbotContext) -> str:
+    task, assignment = card.task, card.assignment
+    rows = [
+        t(lang, "task.header", id=task.id, title=task.title),
+        t(lang, "task.deadline_line", when=local(task.deadline, context.runtime.config.tz)),
+        t(
+            lang,
+            "report.current",
+            state=state_label(lang, assignment.state),
+            progress=assignment.progress,
+        ),
+    ]
+    if assignment.return_comment:
+        rows.append(t(lang, "tasks.returned_line", comment=assignment.return_comment))
+    rows += ["", t(lang, "report.choose_state")]
+    return "\n".join(rows)
+
+
+async def open_task(update: Update, context: FieldbotContext) -> None:
+    """Tap 1: the task, with the four states to choose from."""
+    query = update.callback_query
+    assert query is not None  # noqa: S101 - registered for callback queries only
+    payload = callbacks.decode(query.data)
+    member = await current_member(update, context)
+    lang = language(member, context)
+    if not isinstance(payload, callbacks.TaskOpen) or member is None:
+        await query.answer(t(lang, "errors.stale_button"))
+        return
+    try:
+        async with context.runtime.db.session() as session:
+            card = await reports.task_card(session, member.actor, payload.task_id)
+    except (ServiceError, NotAllowed) as error:
+        await query.answer(explain(lang, error), show_alert=True)
+        return
+    await query.answer()
+    await reply(update, card_text(lang, card, context), state_buttons(lang, payload.task_id))
+
+
+async def choose_state(update: Update, context: FieldbotContext) -> None:
+    """Tap 2: a state. Done and not started need no progress, so they are saved now."""
+    query = update.callback_query
+    assert query is not None  # noqa: S101 - registered for callback queries only
+    payload = callbacks.decode(query.data)
+    member = await current_member(update, context)
+    lang = language(member, context)
+    if not isinstance(payload, callbacks.TaskStateChoice) or member is None:
+        await query.answer(t(lang, "errors.stale_button"))
+        return
+    state = TaskState(payload.state)
+    if state not in PROGRESS_CHOICES:
+        await _save(update, context, member, payload.task_id, state, None)
+        return
+    runtime = context.runtime
+    try:
+        async with runtime.db.session() as session:
+            await reports.task_card(session, member.actor, payload.task_id)
+            data = {"task_id": payload.task_id, "state": state.value}
+            await drafts.save(session, runtime.clock, member.id, "report", Step.PROGRESS, data)
+    except (ServiceError, NotAllowed) as error:
+        await query.answer(explain(lang, error), show_alert=True)
+        return
+    await query.answer()
+    text = t(lang, "report.choose_progress", state=state_label(lang, state))
+    await _edit_or_reply(update, text, progress_buttons(payload.task_id, state))
+
+
+async def choose_progress(update: Update, context: FieldbotContext) -> None:
+    """Tap 3: progress; the report is saved."""
+    query = update.callback_query
+    assert query is not None  # noqa: S101 - registered for callback queries only
+    payload = callbacks.decode(query.data)
+    member = await current_member(update, context)
+    if not isinstance(payload, callbacks.TaskProgress) or member is None:
+        await query.answer(t(language(member, context), "errors.stale_button"))
+        return
+    state = TaskState(payload.state)
+    await _save(update, context, member, payload.task_id, state, payload.progress)
+
+
+async def _save(
+    update: Update,
+    context: FieldbotContext,
+    member: MemberView,
+    task_id: int,
+    state: TaskState,
+    progress: int | None,
+    *,
+    note: str = "",
+    member_time: datetime | None = None,
+) -> None:
+    runtime, lang = context.runtime, member.language
+    try:
+        async with runtime.db.session() as session:
+            done = await reports.submit_report(
+                session,
+                runtime.clock,
+                member.actor,
+                task_id,
+                state,
+                progress,
+                runtime.config.tz,
+                note=note,
+                member_time=member_time,
+            )
+            await drafts.save(
+                session, runtime.clock, member.id, "report", Step.NOTE, _note_data(done, runtime)
+            )
+    except (ServiceError, NotAllowed) as error:
+        await answer_or_reply(update, explain(lang, error))
+        return
+    runtime.wake_sender()
+    if update.callback_query is not None:
+        await update.callback_query.answer(t(lang, "report.saved_short"))
+    await _edit_or_reply(update, saved_text(lang, done, has_note=bool(note)), None)
+
+
+def _note_data(done: Reported, runtime: Any) -> dict[str, Any]:
+    return {"report_id": done.report_id, "until": (runtime.clock.now() + NOTE_WINDOW).isoformat()}
+
+
+def saved_text(lang: str, done: Reported, *, has_note: bool) -> str:
+    rows = [
+        t(
+            lang,
+            "report.saved",
+            id=done.task_id,
+            unit=done.unit_name,
+            state=state_label(lang, done.state),
+            progress=done.progress,
+        )
+    ]
+    if done.late:
+        rows.append(t(lang, "report.saved_late"))
+    if done.escalated_to:
+        rows.append(t(lang, "report.escalated", count=done.escalated_to))
+    rows.append(t(lang, "report.add_more" if not has_note else "report.add_files"))
+    return "\n".join(rows)
+
+
+async def _edit_or_reply(update: Update, text: str, buttons: list[list[Button]] | None) -> None:
+    """Replace the tapped message's buttons with the next step (or reply when typed)."""
+    query = update.callback_query
+    message = query.message if query is not None else None
+    if isinstance(message, Message):
+        await message.edit_text(text, reply_markup=keyboard(buttons) if buttons else None)
+    else:
+        await reply(update, text, buttons)
+
+
+async def on_input(
+    update: Update, context: FieldbotContext, member: MemberView, draft: drafts.DraftView
+) -> None:
+    """A typed progress (step 3), or a note, photo or document for the report just made."""
+    message = update.effective_message
+    assert message is not None  # noqa: S101 - a message handler always has one
+    lang = member.language
+    if draft.step == Step.PROGRESS:
+        state = TaskState(draft.data["state"])
+        text = (message.text or "").strip().rstrip("%").strip()
+        if not text.isdigit():
+            await reply(
+                update,
+                t(lang, "report.use_buttons"),
+                progress_buttons(draft.data["task_id"], state),
+            )
+            return
+        if not 0 <= int(text) <= 100:
+            await reply(update, t(lang, "report.bad_progress"))
+            return
+        await _save(update, context, member, draft.data["task_id"], state, int(text))
+        return
+    if datetime.fromisoformat(draft.data["until"]) < context.runtime.clock.now():
+        async with context.runtime.db.session() as session:
+            await drafts.discard(session, member.id)
+        from handlers import fallback
+
+        await fallback.not_understood(update, context)
+        return
+    await _add_to_report(update, context, member, int(draft.data["report_id"]), message)
+
+
+async def _add_to_report(
+    update: Update, context: FieldbotContext, member: MemberView, report_id: int, message: Message
+) -> None:
+    runtime, lang = context.runtime, member.language
+    attachment = None
+    try:
+        if message.photo:
+            photo = message.photo[-1]
+            reports.check_attachment("photo", photo.file_size, None)
+            attachment = Attachment("photo", photo.file_id)
+        elif message.document is not None:
+            doc = message.document
+            reports.check_attachment("document", doc.file_size, doc.file_name)
+            attachment = Attachment("document", doc.file_id, doc.file_name)
+        note = message.text or message.caption or ""
+        async with runtime.db.session() as session:
+            told = await reports.add_to_report(
+                session,
+                runtime.clock,
+                member.actor,
+                report_id,
+                runtime.config.tz,
+                note=note,
+                attachment=attachment,
+            )
+    except (ServiceError, NotAllowed) as error:
+        await reply(update, explain(lang, error) + "\n" + t(lang, "report.kept"))
+        return
+    runtime.wake_sender()
+    key = "report.file_added" if attachment else "report.note_added"
+    text = t(lang, key)
+    if told:
+        text += "\n" + t(lang, "report.escalated", count=told)
+    await reply(update, text)
+
+
+async def typed_report(update: Update, context: FieldbotContext) -> None:
+    """``/report 12 xong`` · ``/report 12 đang 50 ghi chú`` · ``/report 12 vướng 25 lý do``."""
+    member = await registered_member(update, context)
+    message = update.effective_message
+    if member is None or message is None:
+        return
+    lang = member.language
+    parsed = parse_typed(lang, context.args or [])
+    if parsed is None:
+        await reply(update, t(lang, "report.typed_usage"))
+        return
+    task_id, state, progress, note = parsed
+    sent_at = message.date.astimezone(UTC) if message.date else None
+    await _save(update, context, member, task_id, state, progress, note=note, member_time=sent_at)
+
+
+def parse_typed(lang: str, args: list[str]) -> tuple[int, TaskState, int | None, str] | None:
+    if len(args) < 2 or not args[0].lstrip("#").isdigit():
+        return None
+    words = {
+        word.casefold(): state
+        for state in TaskState
+        for language_code in ("vi", "en")
+        for word in t(language_code, f"report.words_{state}").split(",")
+    }
+    state = words.get(args[1].casefold())
+    if state is None:
+        return None
+    rest = args[2:]
+    progress = None
+    if rest and rest[0].rstrip("%").isdigit():
+        progress = int(rest[0].rstrip("%"))
+        rest = rest[1:]
+    if state in PROGRESS_CHOICES and progress is None:
+        progress = 50 if state is TaskState.IN_PROGRESS else 0
+    return int(args[0].lstrip("#")), state, progress, " ".join(rest)
+
+
+def register(app: FieldbotApp) -> None:
+    app.add_handler(CommandHandler("tasks", list_tasks))
+    app.add_handler(CommandHandler("report", typed_report))
+    app.add_handler(CallbackQueryHandler(open_task, pattern=r"^tk:"))
+    app.add_handler(CallbackQueryHandler(choose_state, pattern=r"^ts:"))
+    app.add_handler(CallbackQueryHandler(choose_progress, pattern=r"^tp:"))

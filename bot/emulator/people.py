@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.emulator.world import CallbackAnswer, SimMessage, SimUser
 
@@ -31,25 +31,58 @@ class Person:
     def block_bot(self, blocked: bool = True) -> None:
         self.user.blocked_bot = blocked
 
-    def send(self, text: str) -> SimMessage:
-        """Type ``text`` (a command if it starts with /) and send it."""
-        world = self.emulator.world
-        message = world.add_message(self.chat, False, text=text)
-        world.emit("user_message", {"person": self, "message": message})
-        world.push_update("message", world.message_api(message, self.user.to_api()))
-        return message
+    def send(self, text: str, written_at: float | None = None) -> SimMessage:
+        """Type ``text`` (a command if it starts with /) and send it.
 
-    def send_document(self, filename: str, caption: str | None = None) -> SimMessage:
+        ``written_at`` (epoch seconds) is when the phone says it was written: a message that
+        waited for coverage arrives later than that.
+        """
+        return self._post(written_at, text=text)
+
+    def send_document(
+        self,
+        filename: str,
+        caption: str | None = None,
+        *,
+        size: int = 1024,
+        mime_type: str = "application/pdf",
+    ) -> SimMessage:
         """Attach a file (with an optional caption), as from the phone's paperclip."""
-        world = self.emulator.world
         document = {
             "file_id": f"upload-{self.user.id}-{len(self.chat.messages)}",
-            "file_unique_id": f"u{self.user.id}",
+            "file_unique_id": f"u{self.user.id}-{len(self.chat.messages)}",
             "file_name": filename,
-            "mime_type": "application/pdf",
-            "file_size": 1024,
+            "mime_type": mime_type,
+            "file_size": size,
         }
-        message = world.add_message(self.chat, False, caption=caption, document=document)
+        return self._post(None, caption=caption, document=document)
+
+    def send_photo(self, caption: str | None = None, *, size: int = 200_000) -> SimMessage:
+        """Send a photo from the camera (Telegram offers it in a few sizes)."""
+        file_id = f"photo-{self.user.id}-{len(self.chat.messages)}"
+        sizes = [
+            {
+                "file_id": f"{file_id}-s",
+                "file_unique_id": f"{file_id}-s",
+                "width": 90,
+                "height": 90,
+                "file_size": size // 20,
+            },
+            {
+                "file_id": file_id,
+                "file_unique_id": file_id,
+                "width": 1280,
+                "height": 960,
+                "file_size": size,
+            },
+        ]
+        return self._post(None, caption=caption, photo=sizes)
+
+    def _post(self, written_at: float | None, **fields: Any) -> SimMessage:
+        world = self.emulator.world
+        message = world.add_message(self.chat, False, **fields)
+        if written_at is not None:
+            message.date = int(written_at)
         world.emit("user_message", {"person": self, "message": message})
         world.push_update("message", world.message_api(message, self.user.to_api()))
         return message

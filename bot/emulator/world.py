@@ -95,6 +95,7 @@ class World:
         self.pending_queries: set[str] = set()
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.listeners: list[Listener] = []
+        self.clock: Callable[[], float] = time.time  # the phones' clock (tests may shift it)
 
     def bot_user(self) -> dict[str, Any]:
         return {
@@ -133,7 +134,7 @@ class World:
         return {"id": chat.id, "type": chat.type, "title": chat.title or str(chat.id)}
 
     def add_message(self, chat: SimChat, from_bot: bool, **fields: Any) -> SimMessage:
-        message = SimMessage(chat.next_message_id, chat.id, from_bot, int(time.time()), **fields)
+        message = SimMessage(chat.next_message_id, chat.id, from_bot, int(self.clock()), **fields)
         chat.messages[message.message_id] = message
         chat.next_message_id += 1
         return message
@@ -160,7 +161,7 @@ class World:
         if message.photo:
             data["photo"] = message.photo
         if message.edits:
-            data["edit_date"] = int(time.time())
+            data["edit_date"] = int(self.clock())
         return data
 
     def push_update(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:

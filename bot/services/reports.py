@@ -205,21 +205,18 @@ async def add_to_report(
     coordinators = await coordinators_over(MemberRepository(session), parent_path(unit.path))
     notifier = Notifier(session, clock.now())
     for member in coordinators:
-        if note:
+        lang = member.language
+        if attachment is not None:  # the note, if any, rides as the file's caption
+            caption = t(lang, "report.blocked_file", id=card.task.id, unit=unit.name)
+            _forward(notifier, member, attachment, f"{caption}\n{note}".strip())
+        elif note:
             notifier.message(
                 member,
                 "report.blocked_more",
                 id=card.task.id,
                 unit=unit.name,
-                note=checked_note(note),
+                note=note.strip(),
                 priority=Priority.URGENT,
-            )
-        if attachment is not None:
-            _forward(
-                notifier,
-                member,
-                attachment,
-                t(member.language, "report.blocked_file", id=card.task.id, unit=unit.name),
             )
     return len(coordinators)
 

@@ -116,6 +116,7 @@ async def emulator() -> AsyncIterator[BotApiEmulator]:
 @pytest.fixture
 async def env(emulator: BotApiEmulator, fresh_url: str) -> AsyncIterator[BotEnv]:
     clock = ShiftedClock()
+    emulator.world.clock = lambda: clock.now().timestamp()  # phones and bot share the time
     config = e2e_config(emulator, fresh_url)
     db = Database(fresh_url)
     await upgrade(db.engine)

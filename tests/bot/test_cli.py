@@ -211,3 +211,17 @@ def test_group_and_directive_send(
     listing = capsys.readouterr().out
     assert "HN-BD-PX" in listing
     assert "QN-HL-BC" not in listing
+
+
+def test_plan_import_reports_each_bad_line_and_then_imports(
+    config_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _import_tree(config_file, tmp_path)
+    plan = tmp_path / "plan.csv"
+    plan.write_text("title,deadline,assign\nRà soát,event-14d,level:commune\nX,hôm nay,subtree\n")
+    options = ("--code", "333/KH-BCĐ", "--title", "Ngày hội", "--event-date", "2031-08-19")
+    assert run(config_file, "plan", "import", str(plan), *options, "--owner", "HN") == 1
+    assert "Dòng 3: thời hạn 'hôm nay' không hợp lệ" in capsys.readouterr().err
+    plan.write_text("title,deadline,assign\nRà soát,event-14d,level:commune\n")
+    assert run(config_file, "plan", "import", str(plan), *options, "--owner", "HN") == 0
+    assert "Đã nhập kế hoạch 333/KH-BCĐ (mới): 1 nhiệm vụ, 2 lượt" in capsys.readouterr().out

@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from bot import demo_tasks
 from bot.clock import ShiftedClock, SystemClock
 from bot.config import Config
 from bot.emulator import BotApiEmulator, LimitSettings, Person
@@ -62,7 +63,10 @@ class Transcript:
     def on_event(self, event: str, data: dict[str, Any]) -> None:
         if event == "user_message":
             message: SimMessage = data["message"]
-            self.say(f"[{data['person'].name}] ➜ {message.text}")
+            sent = message.text
+            if sent is None:
+                sent = ("🖼 " if message.photo else "📎 ") + (message.caption or "")
+            self.say(f"[{data['person'].name}] ➜ {sent}")
         elif event == "user_press":
             label = next(
                 (
@@ -143,6 +147,7 @@ async def run_demo(quiet: bool = False) -> int:
             await asyncio.wait_for(started.wait(), 30)
             people = await _play(emulator, transcript, codes)
             await _directive(emulator, transcript, codes, people, clock)
+            await demo_tasks.play(transcript, people, expect)
             print("\n" + t(None, "demo.finished"), flush=True)
             return 0
         except DemoFailed as failure:

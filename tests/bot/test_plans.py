@@ -88,9 +88,12 @@ async def test_a_bad_plan_file_is_rejected_whole_with_line_numbers(
     session: AsyncSession, clock: ManualClock
 ) -> None:
     await _setup(session, clock)
-    text = PLAN_TOML.replace('deadline = "event-14d"', 'deadline = "sometime"').replace(
-        "list:HN-BD", "list:HN-BD,NOPE"
-    ) + '\n[[tasks]]\ntitle = "Rà soát địa điểm"\ndeadline = "2020-01-01"\n'
+    text = (
+        PLAN_TOML.replace('deadline = "event-14d"', 'deadline = "sometime"').replace(
+            "list:HN-BD", "list:HN-BD,NOPE"
+        )
+        + '\n[[tasks]]\ntitle = "Rà soát địa điểm"\ndeadline = "2020-01-01"\n'
+    )
     spec = plan_import.parse_plan_file("plan.toml", text.encode(), PlanSpec())
     with pytest.raises(PlanImportError) as caught:
         await plan_import.import_plan(session, clock, spec, TZ)

@@ -16,7 +16,7 @@ from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import scenarios
+from bench import rollup, scenarios
 from bench.harness import emulator_process, temp_db
 
 RESULTS = Path(__file__).parent / "results"
@@ -57,7 +57,10 @@ async def main() -> None:
     parser.add_argument("--members", type=int, default=None, help="override the broadcast size")
     parser.add_argument("--no-peer", action="store_true", help="skip the peer runs")
     parser.add_argument(
-        "--only", nargs="*", default=None, help="broadcast, raised, storm, taps, crash, import"
+        "--only",
+        nargs="*",
+        default=None,
+        help="import, rollup, broadcast, raised, storm, taps, crash",
     )
     args = parser.parse_args()
     os.environ.setdefault("PTB_TIMEDELTA", "1")
@@ -66,7 +69,7 @@ async def main() -> None:
     logging.getLogger("aiohttp").setLevel(logging.CRITICAL)
     scale = 10 if args.quick else 1
     members = args.members or 10_000 // scale
-    wanted = set(args.only or ["import", "broadcast", "raised", "storm", "taps", "crash"])
+    wanted = set(args.only or ["import", "rollup", "broadcast", "raised", "storm", "taps", "crash"])
     results: dict[str, Any] = {"members": members}
 
     def show(name: str, value: Any) -> None:
@@ -76,6 +79,9 @@ async def main() -> None:
 
     if "import" in wanted:
         show("import_10000_units_seconds", round(await _import_units(10_000), 2))
+    if "rollup" in wanted:
+        async with temp_db() as url:
+            show("rollup_10000x50", await rollup.rollup(url, 10_000 // scale))
     async with emulator_process() as emu:
         if "broadcast" in wanted:
             fb = await scenarios.fieldbot_broadcast(emu, members, 30)

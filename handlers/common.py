@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeVar
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
+from bot import callbacks
 from bot.context import FieldbotContext
 from bot.i18n import t
-from bot.services.authz import NotAllowed
+from bot.services import drafts
+from bot.services.authz import Action, NotAllowed, authorize
 from bot.services.errors import ServiceError
 from bot.services.members import MemberView, note_seen
 from bot.services.notify import Button
@@ -40,6 +43,56 @@ async def registered_member(update: Update, context: FieldbotContext) -> MemberV
     member = await current_member(update, context)
     if member is None:
         await reply_key(update, context.runtime.config.default_language, "errors.not_registered")
+    return member
+
+
+P = TypeVar("P")
+
+
+async def pressed(
+    update: Update, context: FieldbotContext, kind: type[P]
+) -> tuple[CallbackQuery, P, MemberView] | None:
+    """The button a registered member pressed, decoded as ``kind``.
+
+    A forged, stale or foreign payload, or a press by a guest, is answered here and gives None.
+    """
+    query = update.callback_query
+    assert query is not None  # noqa: S101 - only called for callback queries
+    payload = callbacks.decode(query.data)
+    member = await current_member(update, context)
+    if not isinstance(payload, kind) or member is None:
+        await query.answer(t(language(member, context), "errors.stale_button"))
+        return None
+    return query, payload, member
+
+
+async def pressed_in_form(
+    update: Update, context: FieldbotContext, kind: type[P], forms: frozenset[str]
+) -> tuple[CallbackQuery, P, MemberView, drafts.DraftView] | None:
+    """Like ``pressed``, for a button of a form that must still be open (one of ``forms``)."""
+    found = await pressed(update, context, kind)
+    if found is None:
+        return None
+    query, payload, member = found
+    async with context.runtime.db.session() as session:
+        draft = await drafts.current(session, member.id)
+    if draft is None or draft.kind not in forms:
+        await query.answer(t(member.language, "errors.stale_button"))
+        return None
+    return query, payload, member, draft
+
+
+async def member_allowed(
+    update: Update, context: FieldbotContext, action: Action
+) -> MemberView | None:
+    """The registered member, if they may do ``action`` at their own unit; else told why."""
+    member = await registered_member(update, context)
+    if member is None:
+        return None
+    decision = authorize(member.actor, action, member.unit_path)
+    if not decision:
+        await reply_key(update, member.language, decision.reason)
+        return None
     return member
 
 

@@ -18,12 +18,12 @@ from bot import callbacks
 from bot.context import FieldbotApp, FieldbotContext
 from bot.i18n import t, t_or
 from bot.services import directives, drafts
-from bot.services.authz import Action, NotAllowed, authorize
+from bot.services.authz import Action, NotAllowed
 from bot.services.directives import DirectiveError, Target
 from bot.services.members import MemberView
 from bot.services.notify import Button
 from bot.timefmt import local, parse_when
-from handlers.common import current_member, language, registered_member, reply, reply_key
+from handlers.common import member_allowed, pressed_in_form, registered_member, reply, reply_key
 
 DEADLINE_HOURS = ("4", "24", "48", "72", "168")
 
@@ -80,14 +80,10 @@ def confirm_buttons(lang: str) -> list[list[Button]]:
 
 
 async def start(update: Update, context: FieldbotContext) -> None:
-    member = await registered_member(update, context)
+    member = await member_allowed(update, context, Action.SEND_DIRECTIVE)
     if member is None:
         return
     lang = member.language
-    decision = authorize(member.actor, Action.SEND_DIRECTIVE, member.unit_path)
-    if not decision:
-        await reply_key(update, lang, decision.reason)
-        return
     runtime = context.runtime
     async with runtime.db.session() as session:
         await drafts.save(session, runtime.clock, member.id, "directive", Step.TEXT, {})
@@ -258,23 +254,13 @@ async def _set_deadline(
 
 
 async def on_choice(update: Update, context: FieldbotContext) -> None:
-    query = update.callback_query
-    assert query is not None  # noqa: S101 - registered for callback queries only
-    choice = callbacks.decode(query.data)
-    member = await current_member(update, context)
-    lang = language(member, context)
-    draft = None
-    if member is not None:
-        async with context.runtime.db.session() as session:
-            draft = await drafts.current(session, member.id)
-    if (
-        not isinstance(choice, callbacks.ComposeChoice)
-        or member is None
-        or draft is None
-        or draft.kind not in ("directive", "amend")
-    ):
-        await query.answer(t(lang, "errors.stale_button"))
+    found = await pressed_in_form(
+        update, context, callbacks.ComposeChoice, frozenset({"directive", "amend"})
+    )
+    if found is None:
         return
+    query, choice, member, draft = found
+    lang = member.language
     await query.answer()
     data, step = draft.data, Step(draft.step)
     if choice.field == "t" and step is Step.TARGET:

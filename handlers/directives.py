@@ -16,9 +16,8 @@ from bot.services.directives import Confirmed, DirectiveError
 from bot.services.notify import Button
 from bot.timefmt import local
 from handlers.common import (
-    current_member,
     keyboard,
-    language,
+    pressed,
     registered_member,
     reply,
     reply_key,
@@ -147,15 +146,11 @@ async def list_directives(update: Update, context: FieldbotContext) -> None:
 
 
 async def directive_action(update: Update, context: FieldbotContext) -> None:
-    query = update.callback_query
-    assert query is not None  # noqa: S101 - registered for callback queries only
-    payload = callbacks.decode(query.data)
-    member = await current_member(update, context)
-    lang = language(member, context)
-    if not isinstance(payload, callbacks.DirectiveAction) or member is None:
-        await query.answer(t(lang, "errors.stale_button"))
+    found = await pressed(update, context, callbacks.DirectiveAction)
+    if found is None:
         return
-    runtime = context.runtime
+    query, payload, member = found
+    lang, runtime = member.language, context.runtime
     try:
         async with runtime.db.session() as session:
             if payload.verb == "remind":

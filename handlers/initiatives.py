@@ -19,9 +19,10 @@ from bot.services.members import MemberView
 from bot.services.notify import Button
 from bot.timefmt import local
 from handlers.common import (
-    current_member,
     explain,
-    language,
+    member_allowed,
+    pressed,
+    pressed_in_form,
     registered_member,
     reply,
     reply_key,
@@ -41,12 +42,8 @@ def _buttons(lang: str) -> list[list[Button]]:
 
 
 async def start(update: Update, context: FieldbotContext) -> None:
-    member = await registered_member(update, context)
+    member = await member_allowed(update, context, Action.SUBMIT_INITIATIVE)
     if member is None:
-        return
-    decision = authorize(member.actor, Action.SUBMIT_INITIATIVE, member.unit_path)
-    if not decision:
-        await reply_key(update, member.language, decision.reason)
         return
     async with context.runtime.db.session() as session:
         data: dict[str, object] = {"text": "", "photos": []}
@@ -90,24 +87,13 @@ async def on_input(
 
 async def on_choice(update: Update, context: FieldbotContext) -> None:
     """ "Gửi" or "Hủy" under the initiative form."""
-    query = update.callback_query
-    assert query is not None  # noqa: S101 - registered for callback queries only
-    payload = callbacks.decode(query.data)
-    member = await current_member(update, context)
-    lang = language(member, context)
-    runtime = context.runtime
-    draft = None
-    if member is not None:
-        async with runtime.db.session() as session:
-            draft = await drafts.current(session, member.id)
-    if (
-        not isinstance(payload, callbacks.InitiativeSubmit)
-        or member is None
-        or draft is None
-        or draft.kind != "initiative"
-    ):
-        await query.answer(t(lang, "errors.stale_button"))
+    found = await pressed_in_form(
+        update, context, callbacks.InitiativeSubmit, frozenset({"initiative"})
+    )
+    if found is None:
         return
+    query, payload, member, draft = found
+    lang, runtime = member.language, context.runtime
     if not payload.send:
         async with runtime.db.session() as session:
             await drafts.discard(session, member.id)
@@ -129,15 +115,11 @@ async def on_choice(update: Update, context: FieldbotContext) -> None:
 
 
 async def feature(update: Update, context: FieldbotContext) -> None:
-    query = update.callback_query
-    assert query is not None  # noqa: S101 - registered for callback queries only
-    payload = callbacks.decode(query.data)
-    member = await current_member(update, context)
-    lang = language(member, context)
-    if not isinstance(payload, callbacks.InitiativeFeature) or member is None:
-        await query.answer(t(lang, "errors.stale_button"))
+    found = await pressed(update, context, callbacks.InitiativeFeature)
+    if found is None:
         return
-    runtime = context.runtime
+    query, payload, member = found
+    lang, runtime = member.language, context.runtime
     try:
         async with runtime.db.session() as session:
             done = await initiatives.feature(

@@ -6,7 +6,7 @@ preview → assign. ``/task N`` (with a number) shows a task instead; see handle
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from enum import IntEnum
 from typing import Any
 
@@ -17,7 +17,7 @@ from bot import callbacks
 from bot.context import FieldbotApp, FieldbotContext
 from bot.i18n import t
 from bot.services import directives, drafts, plans
-from bot.services.authz import Action, NotAllowed, authorize
+from bot.services.authz import Action, NotAllowed
 from bot.services.directives import Target
 from bot.services.errors import ServiceError
 from bot.services.members import MemberView
@@ -25,9 +25,9 @@ from bot.services.notify import Button
 from bot.timefmt import local
 from handlers import task_views
 from handlers.common import (
-    current_member,
     explain,
-    language,
+    member_allowed,
+    pressed_in_form,
     registered_member,
     reply,
     reply_key,
@@ -59,12 +59,8 @@ def deadline_buttons(lang: str) -> list[list[Button]]:
 
 
 async def start_plan(update: Update, context: FieldbotContext) -> None:
-    member = await registered_member(update, context)
+    member = await member_allowed(update, context, Action.CREATE_PLAN)
     if member is None:
-        return
-    decision = authorize(member.actor, Action.CREATE_PLAN, member.unit_path)
-    if not decision:
-        await reply_key(update, member.language, decision.reason)
         return
     async with context.runtime.db.session() as session:
         await drafts.save(session, context.runtime.clock, member.id, "plan", Step.PLAN_CODE, {})
@@ -261,23 +257,11 @@ async def _set_deadline(
 
 
 async def on_choice(update: Update, context: FieldbotContext) -> None:
-    query = update.callback_query
-    assert query is not None  # noqa: S101 - registered for callback queries only
-    choice = callbacks.decode(query.data)
-    member = await current_member(update, context)
-    lang = language(member, context)
-    draft = None
-    if member is not None:
-        async with context.runtime.db.session() as session:
-            draft = await drafts.current(session, member.id)
-    if (
-        not isinstance(choice, callbacks.TaskFormChoice)
-        or member is None
-        or draft is None
-        or draft.kind != "task"
-    ):
-        await query.answer(t(lang, "errors.stale_button"))
+    found = await pressed_in_form(update, context, callbacks.TaskFormChoice, frozenset({"task"}))
+    if found is None:
         return
+    query, choice, member, draft = found
+    lang = member.language
     await query.answer()
     data, step = dict(draft.data), Step(draft.step)
     try:
@@ -297,14 +281,7 @@ async def on_choice(update: Update, context: FieldbotContext) -> None:
             else:
                 await _set_target(update, context, member, data, target)
         elif choice.field == "d" and step is Step.DEADLINE and choice.value in DEADLINE_DAYS:
-            when = context.runtime.clock.now() + timedelta(days=int(choice.value))
-            await _set_deadline(
-                update,
-                context,
-                member,
-                data,
-                when.astimezone(context.runtime.config.tz).strftime("%Y-%m-%d %H:%M"),
-            )
+            await _set_deadline(update, context, member, data, f"{choice.value}d")
         elif choice.field == "s" and step is Step.CONFIRM and choice.value in ("send", "cancel"):
             await _submit(update, context, member, data, choice.value == "send")
         else:

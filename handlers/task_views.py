@@ -18,14 +18,7 @@ from bot.services.errors import ServiceError
 from bot.services.members import MemberView
 from bot.services.notify import Button
 from bot.timefmt import local
-from handlers.common import (
-    current_member,
-    explain,
-    keyboard,
-    language,
-    reply,
-    split_text,
-)
+from handlers.common import explain, keyboard, pressed, reply, split_text
 from handlers.tasks import STATE_ICONS, state_label
 from storage.models import ReportKind, TaskState
 
@@ -134,15 +127,11 @@ def history_message(
 
 async def task_action(update: Update, context: FieldbotContext) -> None:
     """Refresh the view, ask to close, or close for sure."""
-    query = update.callback_query
-    assert query is not None  # noqa: S101 - registered for callback queries only
-    payload = callbacks.decode(query.data)
-    member = await current_member(update, context)
-    lang = language(member, context)
-    if not isinstance(payload, callbacks.TaskAction) or member is None:
-        await query.answer(t(lang, "errors.stale_button"))
+    found = await pressed(update, context, callbacks.TaskAction)
+    if found is None:
         return
-    runtime = context.runtime
+    query, payload, member = found
+    lang, runtime = member.language, context.runtime
     try:
         async with runtime.db.session() as session:
             if payload.verb == "close_sure":
@@ -175,15 +164,11 @@ async def task_action(update: Update, context: FieldbotContext) -> None:
 
 async def unit_action(update: Update, context: FieldbotContext) -> None:
     """On one unit: see its history, or ask it for more (the comment is typed next)."""
-    query = update.callback_query
-    assert query is not None  # noqa: S101 - registered for callback queries only
-    payload = callbacks.decode(query.data)
-    member = await current_member(update, context)
-    lang = language(member, context)
-    if not isinstance(payload, callbacks.UnitAction) or member is None:
-        await query.answer(t(lang, "errors.stale_button"))
+    found = await pressed(update, context, callbacks.UnitAction)
+    if found is None:
         return
-    runtime = context.runtime
+    query, payload, member = found
+    lang, runtime = member.language, context.runtime
     try:
         if payload.verb == "history":
             async with runtime.db.session() as session:

@@ -23,12 +23,12 @@ from bot.services.members import MemberView
 from bot.services.notify import Button
 from bot.services.reports import Attachment, Reported
 from bot.timefmt import local
+from handlers import fallback
 from handlers.common import (
     answer_or_reply,
-    current_member,
     explain,
     keyboard,
-    language,
+    pressed,
     registered_member,
     reply,
 )
@@ -175,14 +175,11 @@ def card_text(lang: str, card: reports.TaskCard, context: FieldbotContext) -> st
 
 async def open_task(update: Update, context: FieldbotContext) -> None:
     """Tap 1: the task, with the four states to choose from."""
-    query = update.callback_query
-    assert query is not None  # noqa: S101 - registered for callback queries only
-    payload = callbacks.decode(query.data)
-    member = await current_member(update, context)
-    lang = language(member, context)
-    if not isinstance(payload, callbacks.TaskOpen) or member is None:
-        await query.answer(t(lang, "errors.stale_button"))
+    found = await pressed(update, context, callbacks.TaskOpen)
+    if found is None:
         return
+    query, payload, member = found
+    lang = member.language
     try:
         async with context.runtime.db.session() as session:
             card = await reports.task_card(session, member.actor, payload.task_id)
@@ -195,14 +192,11 @@ async def open_task(update: Update, context: FieldbotContext) -> None:
 
 async def choose_state(update: Update, context: FieldbotContext) -> None:
     """Tap 2: a state. Done and not started need no progress, so they are saved now."""
-    query = update.callback_query
-    assert query is not None  # noqa: S101 - registered for callback queries only
-    payload = callbacks.decode(query.data)
-    member = await current_member(update, context)
-    lang = language(member, context)
-    if not isinstance(payload, callbacks.TaskStateChoice) or member is None:
-        await query.answer(t(lang, "errors.stale_button"))
+    found = await pressed(update, context, callbacks.TaskStateChoice)
+    if found is None:
         return
+    query, payload, member = found
+    lang = member.language
     state = TaskState(payload.state)
     if state not in PROGRESS_CHOICES:
         await _save(update, context, member, payload.task_id, state, None)
@@ -223,15 +217,11 @@ async def choose_state(update: Update, context: FieldbotContext) -> None:
 
 async def choose_progress(update: Update, context: FieldbotContext) -> None:
     """Tap 3: progress; the report is saved."""
-    query = update.callback_query
-    assert query is not None  # noqa: S101 - registered for callback queries only
-    payload = callbacks.decode(query.data)
-    member = await current_member(update, context)
-    if not isinstance(payload, callbacks.TaskProgress) or member is None:
-        await query.answer(t(language(member, context), "errors.stale_button"))
-        return
-    state = TaskState(payload.state)
-    await _save(update, context, member, payload.task_id, state, payload.progress)
+    found = await pressed(update, context, callbacks.TaskProgress)
+    if found is not None:
+        _, payload, member = found
+        state = TaskState(payload.state)
+        await _save(update, context, member, payload.task_id, state, payload.progress)
 
 
 async def _save(
@@ -246,6 +236,7 @@ async def _save(
     member_time: datetime | None = None,
 ) -> None:
     runtime, lang = context.runtime, member.language
+    now = runtime.clock.now()
     try:
         async with runtime.db.session() as session:
             done = await reports.submit_report(
@@ -260,7 +251,7 @@ async def _save(
                 member_time=member_time,
             )
             await drafts.save(
-                session, runtime.clock, member.id, "report", Step.NOTE, _note_data(done, runtime)
+                session, runtime.clock, member.id, "report", Step.NOTE, _note_data(done, now)
             )
     except (ServiceError, NotAllowed) as error:
         await answer_or_reply(update, explain(lang, error))
@@ -271,8 +262,8 @@ async def _save(
     await _edit_or_reply(update, saved_text(lang, done, has_note=bool(note)), None)
 
 
-def _note_data(done: Reported, runtime: Any) -> dict[str, Any]:
-    return {"report_id": done.report_id, "until": (runtime.clock.now() + NOTE_WINDOW).isoformat()}
+def _note_data(done: Reported, now: datetime) -> dict[str, Any]:
+    return {"report_id": done.report_id, "until": (now + NOTE_WINDOW).isoformat()}
 
 
 def saved_text(lang: str, done: Reported, *, has_note: bool) -> str:
@@ -329,8 +320,6 @@ async def on_input(
     if datetime.fromisoformat(draft.data["until"]) < context.runtime.clock.now():
         async with context.runtime.db.session() as session:
             await drafts.discard(session, member.id)
-        from handlers import fallback
-
         await fallback.not_understood(update, context)
         return
     await _add_to_report(update, context, member, int(draft.data["report_id"]), message)

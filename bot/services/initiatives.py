@@ -17,7 +17,7 @@ from bot.services.notify import Button, Copy, Notifier, Priority
 from bot.services.reports import ReportError, checked_note
 from storage.models import Initiative
 from storage.repositories.members import MemberRepository
-from storage.repositories.tasks import InitiativeRepository, TaskRepository
+from storage.repositories.tasks import InitiativeRepository
 from storage.repositories.units import UnitQueries, UnitRepository, parent_path
 
 MAX_PHOTOS = 10
@@ -105,7 +105,7 @@ async def feature(
     initiative.featured_at, initiative.featured_by_id = now, actor.member_id
     initiative.featured_scope_unit_id = actor.unit_id
     scope_units = [u.id for u in await UnitQueries(session).below(actor.unit_path)]
-    members = await TaskRepository(session).recipients([*scope_units, actor.unit_id or 0])
+    members = await MemberRepository(session).active_in_units([*scope_units, actor.unit_id or 0])
     notifier = Notifier(session, now)
     for member in members:
         for photo in initiative.photos:

@@ -210,18 +210,17 @@ async def import_plan(
     checked: list[tuple[TaskSpec, datetime, Target]] = []
     now = clock.now()
     for task in spec.tasks:
-        row_errors = _check_task(task, event_date, now, tz, taken, seen)
-        if not row_errors and owner is not None:
-            try:
-                target = Target.parse(task.assign or "subtree")
-                await resolve(session, scope, target)
-            except ServiceError as error:
-                row_errors.append(RowError(task.line, error.key, dict(error.params)))
-        errors.extend(row_errors)
-        if not row_errors:
-            deadline = plans.parse_deadline(task.deadline, event_date or now.date(), now, tz)
-            assert deadline is not None  # noqa: S101 - checked above
-            checked.append((task, deadline, Target.parse(task.assign or "subtree")))
+        row_errors, deadline, target = _check_task(task, event_date, now, tz, taken, seen)
+        if deadline is None or target is None:
+            errors.extend(row_errors)
+            continue
+        try:
+            if owner is not None:
+                await resolve(session, scope, target)  # units exist and lie under the owner
+        except ServiceError as error:
+            errors.append(RowError(task.line, error.key, dict(error.params)))
+            continue
+        checked.append((task, deadline, target))
     if errors or owner is None or event_date is None:
         raise PlanImportError(errors)
     created = plan is None
@@ -262,7 +261,8 @@ def _check_task(
     tz: ZoneInfo,
     taken: set[str],
     seen: dict[str, int],
-) -> list[RowError]:
+) -> tuple[list[RowError], datetime | None, Target | None]:
+    """A row's own problems; its deadline and target only when it has none."""
     errors: list[RowError] = []
     for check, value in (
         (plans.checked_title, task.title),
@@ -280,14 +280,17 @@ def _check_task(
     seen.setdefault(title, task.line)
     if task.deadline.lower().startswith("event") and event_date is None:
         errors.append(RowError(task.line, "plan_import.relative_without_event"))
-        return errors
+        return errors, None, None
     deadline = plans.parse_deadline(task.deadline, event_date or now.date(), now, tz)
     if deadline is None:
         errors.append(RowError(task.line, "plan_import.bad_deadline", {"value": task.deadline}))
     elif deadline <= now:
         errors.append(RowError(task.line, "plan_import.deadline_past", {"value": task.deadline}))
+    target = None
     try:
-        Target.parse(task.assign or "subtree")
+        target = Target.parse(task.assign or "subtree")
     except ServiceError as error:
         errors.append(RowError(task.line, error.key, dict(error.params)))
-    return errors
+    if errors or deadline is None or deadline <= now:
+        return errors, None, None
+    return errors, deadline, target

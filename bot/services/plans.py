@@ -205,7 +205,7 @@ async def notify_assigned(
     tz: ZoneInfo,
 ) -> int:
     """One message per member of the assigned units, with the button to report."""
-    members = await TaskRepository(session).recipients([u.id for u in units])
+    members = await MemberRepository(session).active_in_units([u.id for u in units])
     languages = {m.language for m in members}
     texts = {lang: task_text(lang, task, plan, tz) for lang in languages}
     buttons = {lang: report_button(lang, task.id) for lang in languages}
@@ -253,7 +253,7 @@ async def notify_plan_import(
     for task, units in tasks:
         for unit in units:
             by_unit.setdefault(unit.id, []).append(task)
-    members: list[Member] = await TaskRepository(session).recipients(by_unit)
+    members: list[Member] = await MemberRepository(session).active_in_units(by_unit)
     copies = []
     for member in members:
         own = sorted(by_unit[member.unit_id], key=lambda task: task.deadline)

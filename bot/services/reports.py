@@ -311,7 +311,7 @@ async def return_report(
     )
     author = await MemberRepository(session).get(actor.member_id) if actor.member_id else None
     notifier = Notifier(session, now)
-    for member in await repo.recipients([unit_id]):
+    for member in await MemberRepository(session).active_in_units([unit_id]):
         notifier.message(
             member,
             "report.returned_notice",

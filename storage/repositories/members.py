@@ -69,6 +69,22 @@ class MemberRepository:
         )
         return list(await self.session.scalars(stmt))
 
+    async def active_in_units(self, unit_ids: Iterable[int]) -> list[Member]:
+        """Active members of the given units, unit by unit (chunked under SQLite's cap)."""
+        ids = list(unit_ids)
+        found: list[Member] = []
+        for start in range(0, len(ids), 900):
+            stmt = (
+                select(Member)
+                .where(
+                    Member.unit_id.in_(ids[start : start + 900]),
+                    Member.status == MemberStatus.ACTIVE,
+                )
+                .order_by(Member.unit_id, Member.id)
+            )
+            found.extend(await self.session.scalars(stmt))
+        return found
+
     async def active_admins(self) -> list[Member]:
         stmt = select(Member).where(Member.role == Role.ADMIN, Member.status == MemberStatus.ACTIVE)
         return list(await self.session.scalars(stmt.order_by(Member.id)))

@@ -10,8 +10,6 @@ from sqlalchemy.orm import aliased
 
 from storage.models import (
     Initiative,
-    Member,
-    MemberStatus,
     Plan,
     Task,
     TaskAssignment,
@@ -197,22 +195,6 @@ class TaskRepository:
             .limit(limit)
         )
         return list(reversed(list(await self.session.scalars(stmt))))
-
-    async def recipients(self, unit_ids: Iterable[int]) -> list[Member]:
-        """Active members of the given units, unit by unit."""
-        ids = list(unit_ids)
-        found: list[Member] = []
-        for start in range(0, len(ids), 900):
-            stmt = (
-                select(Member)
-                .where(
-                    Member.unit_id.in_(ids[start : start + 900]),
-                    Member.status == MemberStatus.ACTIVE,
-                )
-                .order_by(Member.unit_id, Member.id)
-            )
-            found.extend(await self.session.scalars(stmt))
-        return found
 
     async def tasks_with_units_under(self, path: str, limit: int = 30) -> list[Task]:
         """Open tasks assigned to at least one unit under ``path``, soonest deadline first."""

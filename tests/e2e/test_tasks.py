@@ -91,6 +91,10 @@ async def test_task_reaches_units_and_three_taps_report_it(env: BotEnv) -> None:
     assert "HN-BD-PX Công an phường Phúc Xá 50%" in view.body
     history = await district.ask("/task 1 HN-BD-TB")
     assert "Bình: Hoàn thành, 100%" in history.body
+    overview = await district.ask("/tasks")
+    assert "Công an quận Ba Đình hiện không có nhiệm vụ" in overview.body  # none of its own
+    assert "#1 Rà soát địa điểm tổ chức: xong 1/2, khó khăn 0" in overview.body
+    assert [b["text"] for b in overview.buttons()] == ["📊 #1"]
 
 
 async def test_note_and_photo_join_the_report_and_a_blocker_goes_up(env: BotEnv) -> None:
@@ -169,7 +173,7 @@ async def test_observers_see_but_cannot_change(env: BotEnv) -> None:
     assert "không được phép" in forged.text
     assert "Đơn vị: 2" in (await district.ask("/task 1")).body  # still open
     refused = await an.ask("/task 1 HN-BD-TB")
-    assert "ngoài phạm vi" in refused.body or "không được phép" in refused.body
+    assert "ngoài phạm vi phụ trách" in refused.body  # an officer sees only their own unit
 
 
 async def test_bad_input_gets_an_answer_and_loses_nothing(env: BotEnv) -> None:

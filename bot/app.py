@@ -1,6 +1,6 @@
 """The one application factory: ``build_application(config)``.
 
-The engine, migrations and outbox sender start in ``post_init`` and stop in
+The engine, migrations, outbox sender and scheduler start in ``post_init`` and stop in
 ``post_shutdown``; every handler module is registered here, explicitly.
 """
 
@@ -23,6 +23,7 @@ from bot.outbox import OutboxSender
 from bot.pacing import ChatSpacing, Pacer
 from bot.ratelimit import PacedRateLimiter
 from bot.runtime import Runtime
+from bot.scheduler import Scheduler
 from bot.tapqueue import TapQueue
 from handlers import (
     account,
@@ -113,11 +114,16 @@ async def _post_init(app: Any) -> None:
     await runtime.sender.start()
     runtime.taps = TapQueue(runtime.db, runtime.clock, config.tz)
     runtime.taps.start()
+    runtime.scheduler = Scheduler(runtime.db, runtime.clock, config, runtime.wake_sender)
+    runtime.scheduler.start()
     log.info("fieldbot started as @%s", runtime.bot_username)
 
 
 async def _post_shutdown(app: Any) -> None:
     runtime = runtime_of(app)
+    if runtime.scheduler is not None:
+        runtime.scheduler.stop()
+        runtime.scheduler = None
     if runtime.taps is not None:
         await runtime.taps.stop()
         runtime.taps = None

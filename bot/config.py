@@ -10,7 +10,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -71,6 +71,22 @@ class OutboxConfig:
 
 
 @dataclass(frozen=True)
+class RemindersConfig:
+    """The scheduler's sweeps; the task settings may be overridden per plan."""
+
+    enabled: bool = True
+    sweep_interval: timedelta = timedelta(seconds=30)
+    task_offsets: tuple[timedelta, ...] = (timedelta(days=3), timedelta(days=1), timedelta(hours=2))
+    overdue_every: timedelta = timedelta(days=1)
+    directive_every: timedelta = timedelta(hours=12)
+    escalate_after: timedelta = timedelta(hours=2)
+    escalate_every: timedelta = timedelta(days=1)
+    quiet_start: time = time(21, 30)
+    quiet_end: time = time(6, 30)
+    digest_time: time = time(7, 0)
+
+
+@dataclass(frozen=True)
 class LoggingConfig:
     level: str = "INFO"
 
@@ -83,6 +99,7 @@ class Config:
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     onboarding: OnboardingConfig = field(default_factory=OnboardingConfig)
     outbox: OutboxConfig = field(default_factory=OutboxConfig)
+    reminders: RemindersConfig = field(default_factory=RemindersConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
 
     @property
@@ -95,12 +112,34 @@ _SECTIONS: dict[str, type] = {
     "database": DatabaseConfig,
     "onboarding": OnboardingConfig,
     "outbox": OutboxConfig,
+    "reminders": RemindersConfig,
     "logging": LoggingConfig,
 }
 
 
+def parse_durations(key: str, value: Any) -> tuple[timedelta, ...]:
+    """A list of durations (``["3d", "1d", "2h"]``), longest first, none repeated."""
+    if not isinstance(value, list) or not value:
+        raise ConfigError(key, 'expected a list of durations such as ["3d", "1d", "2h"]')
+    items = {_coerce(key, item, timedelta(0)) for item in value}
+    if any(item <= timedelta(0) for item in items):
+        raise ConfigError(key, "every duration must be positive")
+    return tuple(sorted(items, reverse=True))
+
+
 def _coerce(key: str, value: Any, default: Any) -> Any:
     """Turn a TOML value into the type of the default, or raise ConfigError."""
+    if isinstance(default, tuple):
+        return parse_durations(key, value)
+    if isinstance(default, time):
+        if isinstance(value, time):
+            return value.replace(second=0, microsecond=0)
+        if isinstance(value, str):
+            try:
+                return time.fromisoformat(value.strip())
+            except ValueError:
+                pass
+        raise ConfigError(key, 'expected a local time such as "21:30"')
     if isinstance(default, bool):
         if not isinstance(value, bool):
             raise ConfigError(key, "expected true or false")
@@ -173,8 +212,33 @@ def _validate(config: Config) -> None:
         raise ConfigError("outbox.burst", "must be at least 1")
     if out.max_in_flight < 1:
         raise ConfigError("outbox.max_in_flight", "must be at least 1")
+    rem = config.reminders
+    if not timedelta(seconds=5) <= rem.sweep_interval <= timedelta(minutes=10):
+        raise ConfigError("reminders.sweep_interval", "must be 5s to 10m")
+    for key in ("overdue_every", "directive_every", "escalate_every"):
+        if getattr(rem, key) < timedelta(minutes=10):
+            raise ConfigError(f"reminders.{key}", "must be at least 10m")
+    if rem.escalate_after < timedelta(0):
+        raise ConfigError("reminders.escalate_after", "must not be negative")
     if config.logging.level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ConfigError("logging.level", "use DEBUG, INFO, WARNING or ERROR")
+
+
+PLAN_REMINDER_OPTIONS = ("task_offsets", "overdue_every", "escalate_after", "escalate_every")
+
+
+def reminders_for_plan(base: RemindersConfig, overrides: Mapping[str, Any]) -> RemindersConfig:
+    """``base`` with a plan's own reminder settings (``plans.settings["reminders"]``) applied."""
+    if not isinstance(overrides, Mapping):
+        raise ConfigError("reminders", "expected a table of reminder options")
+    values = {}
+    for key, value in overrides.items():
+        if key not in PLAN_REMINDER_OPTIONS:
+            raise ConfigError(f"reminders.{key}", "cannot be set per plan")
+        values[key] = _coerce(f"reminders.{key}", value, getattr(base, key))
+    chosen = replace(base, **values)
+    _validate(replace(Config(), reminders=chosen))
+    return chosen
 
 
 def config_from_mapping(raw: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Config:

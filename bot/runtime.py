@@ -12,6 +12,7 @@ from storage.db import Database
 
 if TYPE_CHECKING:
     from bot.outbox import OutboxSender
+    from bot.scheduler import Scheduler
     from bot.tapqueue import TapQueue
 
 
@@ -25,6 +26,7 @@ class Runtime:
     bot_username: str = ""
     sender: OutboxSender | None = field(default=None)
     taps: TapQueue | None = field(default=None)
+    scheduler: Scheduler | None = field(default=None)
 
     def wake_sender(self) -> None:
         if self.sender is not None:

@@ -10,7 +10,15 @@ def local(moment: datetime, tz: ZoneInfo) -> str:
     return moment.astimezone(tz).strftime("%H:%M %d/%m/%Y")
 
 
-_FORMATS = ("%H:%M %d/%m/%Y", "%d/%m/%Y %H:%M", "%H:%M %d/%m", "%d/%m %H:%M", "%d/%m/%Y")
+_FORMATS = (
+    "%H:%M %d/%m/%Y",
+    "%d/%m/%Y %H:%M",
+    "%H:%M %d/%m",
+    "%d/%m %H:%M",
+    "%d/%m/%Y",
+    "%d/%m",
+    "%Y-%m-%d",
+)
 
 
 def parse_when(text: str, now: datetime, tz: ZoneInfo) -> datetime | None:

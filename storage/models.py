@@ -122,6 +122,7 @@ class Member(Base):
     role: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20), index=True)
     language: Mapped[str] = mapped_column(String(8))
+    last_digest_due: Mapped[datetime | None]  # the daily digest last sent (its due time)
     invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitations.id"))
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     decided_at: Mapped[datetime | None]
@@ -247,6 +248,10 @@ class DirectiveTarget(Base):
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     confirmed_version: Mapped[int | None] = mapped_column(Integer)
     late: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Stamps of the scheduler: the due time of the last re-reminder sent, and how many
+    # levels up the tree the unit's silence has been reported.
+    last_reminder_due: Mapped[datetime | None]
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class DirectiveConfirmation(Base):
@@ -329,6 +334,10 @@ class TaskAssignment(Base):
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     returned_at: Mapped[datetime | None]
     return_comment: Mapped[str | None] = mapped_column(Text)
+    # Stamps of the scheduler: the due time of the last reminder or overdue notice sent,
+    # and how many levels up the tree the unit's lateness has been reported.
+    last_reminder_due: Mapped[datetime | None]
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class TaskReport(Base):
@@ -369,3 +378,19 @@ class Initiative(Base):
     featured_at: Mapped[datetime | None]
     featured_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     featured_scope_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+
+
+class ReminderPause(Base):
+    """A coordinator stopped reminders and escalations for a unit until ``until``, saying why."""
+
+    __tablename__ = "reminder_pauses"
+    __table_args__ = (Index("ix_reminder_pauses_unit_until", "unit_id", "until"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    until: Mapped[datetime]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    created_at: Mapped[datetime]
+    lifted_at: Mapped[datetime | None]
+    lifted_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))

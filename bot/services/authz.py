@@ -32,6 +32,7 @@ class Action(StrEnum):
     CLOSE_TASK = "close_task"
     SUBMIT_INITIATIVE = "submit_initiative"
     FEATURE_INITIATIVE = "feature_initiative"
+    PAUSE_REMINDERS = "pause_reminders"
 
 
 class Scope(StrEnum):
@@ -84,6 +85,7 @@ POLICY: dict[Role, dict[Action, Scope]] = {
         Action.CLOSE_TASK: Scope.SUBTREE,
         Action.SUBMIT_INITIATIVE: Scope.OWN_UNIT,
         Action.FEATURE_INITIATIVE: Scope.SUBTREE,
+        Action.PAUSE_REMINDERS: Scope.SUBTREE,
     },
     Role.ADMIN: {action: Scope.EVERYWHERE for action in Action},
 }

@@ -155,9 +155,11 @@ def directive_text(
     *,
     confirmed: tuple[str, datetime] | None = None,
     superseded: bool = False,
+    reminder: bool = False,
 ) -> str:
     """The message a recipient sees, with its current state under it."""
-    head = t(
+    head = t(lang, "directive.reminder_header") + "\n" if reminder and not confirmed else ""
+    head += t(
         lang,
         "directive.header_urgent" if directive.urgent else "directive.header",
         id=directive.id,
@@ -196,13 +198,19 @@ def _confirm_button(lang: str, directive: Directive) -> list[list[Button]]:
     return [[Button(t(lang, "directive.confirm_button"), data)]]
 
 
-async def _send_copies(
-    notifier: Notifier, directive: Directive, members: list[Member], tz: ZoneInfo
-) -> None:
-    """One outbox row per recipient (two with a document), written in bulk."""
+async def send_copies(
+    notifier: Notifier,
+    directive: Directive,
+    members: list[Member],
+    tz: ZoneInfo,
+    *,
+    reminder: bool = False,
+) -> int:
+    """One outbox row per recipient (two with a document), written in bulk; returns how many
+    rows. A reminder says so above the text."""
     priority = Priority.URGENT if directive.urgent else Priority.BULK
     languages = {m.language for m in members}
-    texts = {lang: directive_text(lang, directive, tz) for lang in languages}
+    texts = {lang: directive_text(lang, directive, tz, reminder=reminder) for lang in languages}
     buttons = {lang: _confirm_button(lang, directive) for lang in languages}
     copies = []
     for member in members:
@@ -218,7 +226,8 @@ async def _send_copies(
         )
     if directive.document_file_id:
         await notifier.outbox.flush()  # the document goes before the text that refers to it
-    await notifier.texts(copies, priority=priority)
+    queued = await notifier.texts(copies, priority=priority)
+    return queued * 2 if directive.document_file_id else queued
 
 
 async def send_directive(
@@ -258,7 +267,7 @@ async def send_directive(
     )
     await repo.add_targets(directive.id, [u.id for u in units])
     members = await repo.recipients(directive.id)
-    await _send_copies(Notifier(session, now), directive, members, tz)
+    await send_copies(Notifier(session, now), directive, members, tz)
     return Sent(directive.id, len(units), len(members))
 
 
@@ -292,7 +301,7 @@ async def amend(
     directive.version = old_version + 1
     directive.amended_at = now
     await repo.reset_confirmations(directive_id)
-    await _send_copies(notifier, directive, members, tz)
+    await send_copies(notifier, directive, members, tz)
     return Sent(directive.id, len(states), len(members))
 
 
@@ -315,7 +324,7 @@ async def remind_pending(
     repo = DirectiveRepository(session)
     pending = [s.unit_id for s in await repo.states(directive_id) if s.confirmed_at is None]
     members = await repo.recipients(directive_id, pending) if pending else []
-    await _send_copies(Notifier(session, clock.now()), directive, members, tz)
+    await send_copies(Notifier(session, clock.now()), directive, members, tz)
     return len(members)
 
 

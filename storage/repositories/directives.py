@@ -129,10 +129,18 @@ class DirectiveRepository:
         self.session.add(confirmation)
 
     async def reset_confirmations(self, directive_id: int) -> None:
+        """A new version: every unit confirms again, and the scheduler starts over for it."""
         await self.session.execute(
             update(DirectiveTarget)
             .where(DirectiveTarget.directive_id == directive_id)
-            .values(confirmed_at=None, confirmed_by_id=None, confirmed_version=None, late=False)
+            .values(
+                confirmed_at=None,
+                confirmed_by_id=None,
+                confirmed_version=None,
+                late=False,
+                last_reminder_due=None,
+                escalation_level=0,
+            )
         )
 
     async def recipients(

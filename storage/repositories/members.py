@@ -85,6 +85,22 @@ class MemberRepository:
             found.extend(await self.session.scalars(stmt))
         return found
 
+    async def units_with_active_members(self, unit_ids: Iterable[int]) -> set[int]:
+        """Which of these units someone can still be reached in."""
+        ids = list(unit_ids)
+        found: set[int] = set()
+        for start in range(0, len(ids), 900):
+            rows = await self.session.scalars(
+                select(Member.unit_id)
+                .where(
+                    Member.unit_id.in_(ids[start : start + 900]),
+                    Member.status == MemberStatus.ACTIVE,
+                )
+                .distinct()
+            )
+            found.update(rows)
+        return found
+
     async def active_admins(self) -> list[Member]:
         stmt = select(Member).where(Member.role == Role.ADMIN, Member.status == MemberStatus.ACTIVE)
         return list(await self.session.scalars(stmt.order_by(Member.id)))

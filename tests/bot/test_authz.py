@@ -60,6 +60,7 @@ EXPECTED: dict[Role, dict[Action, set[str]]] = {
         A.CLOSE_TASK: SUBTREE,
         A.SUBMIT_INITIATIVE: {"own"},
         A.FEATURE_INITIATIVE: SUBTREE,
+        A.PAUSE_REMINDERS: SUBTREE,
     },
     Role.ADMIN: {action: EVERY for action in Action},
 }

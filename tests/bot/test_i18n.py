@@ -33,6 +33,10 @@ PREFIXES = {
     "members",
     "units_import",
     "cli",
+    "reminders",
+    "escalation",
+    "digest",
+    "pause",
 }
 
 

@@ -21,7 +21,7 @@ async def test_migrations_match_the_models(fresh_url: str) -> None:
         tables = await connection.run_sync(lambda sync: set(inspect(sync).get_table_names()))
     assert diff == []
     assert {"units", "members", "invitations", "audit_events", "outbox"} <= tables
-    assert await current_revision(engine) == "0003"
+    assert await current_revision(engine) == "0004"
     await upgrade(engine)  # running again is harmless
     await engine.dispose()
 

@@ -1,0 +1,134 @@
+"""The daily digest (bản tin hằng ngày): each coordinator hears about their part of the tree.
+
+Due once a day at ``reminders.digest_time`` local time. Each recipient's stamp
+(``members.last_digest_due``) moves by a conditional UPDATE, so a restart or a second
+process sends nobody a second copy; a day the bot was down past midnight is skipped,
+not sent late. A digest with nothing in it is not sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import RemindersConfig
+from bot.i18n import t
+from bot.quiet import QuietHours
+from bot.services.notify import Notifier, Priority
+from bot.timefmt import local
+from storage.models import Member
+from storage.repositories.digests import DigestRepository, Listing
+
+BATCH = 200  # recipients per run; the rest follow a minute later
+TITLE = 60
+DIRECTIVE_WINDOW = timedelta(days=7)  # older unconfirmed directives were escalated already
+
+
+def digest_due(config: RemindersConfig, tz: ZoneInfo, now: datetime) -> datetime | None:
+    """Today's digest time, once it has come (outside quiet hours); else None."""
+    local_now = now.astimezone(tz)
+    due = datetime.combine(local_now.date(), config.digest_time, tz)
+    if due > local_now or QuietHours(config.quiet_start, config.quiet_end, tz).active(now):
+        return None
+    return due.astimezone(UTC)
+
+
+def _short(text: str) -> str:
+    line = text.splitlines()[0] if text else ""
+    return line if len(line) <= TITLE else line[: TITLE - 1] + "…"
+
+
+def _section(
+    lang: str, key: str, listing: Listing, line: str, render: Callable[[Any], dict[str, Any]]
+) -> list[str]:
+    if not listing.total:
+        return []
+    lines = [t(lang, key, count=listing.total)]
+    lines += [t(lang, line, **render(row)) for row in listing.rows]
+    if listing.total > len(listing.rows):
+        lines.append(t(lang, "reminders.more", count=listing.total - len(listing.rows)))
+    return lines
+
+
+async def digest_text(
+    repo: DigestRepository, member: Member, due: datetime, now: datetime, tz: ZoneInfo
+) -> str | None:
+    """The digest for the member's subtree, in their language; None when there is no news."""
+    lang = member.language
+    path = member.unit.path
+    reports, reporting_units = await repo.new_reports(path, due - timedelta(days=1), due)
+    blocked = await repo.blocked(path)
+    overdue = await repo.overdue(path, now)
+    unconfirmed = await repo.unconfirmed(path, now - DIRECTIVE_WINDOW)
+    unreachable = await repo.unreachable(path)
+    if not (reports or blocked.total or overdue.total or unconfirmed.total or unreachable.total):
+        return None
+    lines = [
+        t(
+            lang,
+            "digest.header",
+            date=due.astimezone(tz).strftime("%d/%m/%Y"),
+            scope=member.unit.name,
+        ),
+        t(lang, "digest.reports", count=reports, units=reporting_units),
+    ]
+    lines += _section(
+        lang,
+        "digest.blocked",
+        blocked,
+        "digest.blocked_line",
+        lambda r: {"unit": r[0], "id": r[1], "title": _short(r[2])},
+    )
+    lines += _section(
+        lang,
+        "digest.overdue",
+        overdue,
+        "digest.overdue_line",
+        lambda r: {"id": r[0], "title": _short(r[1]), "when": local(r[2], tz), "pending": r[3]},
+    )
+    lines += _section(
+        lang,
+        "digest.unconfirmed",
+        unconfirmed,
+        "digest.unconfirmed_line",
+        lambda r: {"id": r[0], "text": _short(r[1]), "when": local(r[2], tz), "pending": r[3]},
+    )
+    lines += _section(
+        lang,
+        "digest.unreachable",
+        unreachable,
+        "digest.unreachable_line",
+        lambda r: {"name": r[0], "unit": r[1]},
+    )
+    lines.append(t(lang, "digest.footer"))
+    return "\n".join(lines)
+
+
+async def send_digests(
+    session: AsyncSession, now: datetime, config: RemindersConfig, tz: ZoneInfo
+) -> int:
+    """Send the digests due now (a batch of them); returns how many messages were queued."""
+    due = digest_due(config, tz, now)
+    if due is None:
+        return 0
+    repo = DigestRepository(session)
+    recipients = await repo.due_recipients(due, BATCH)
+    if not recipients:
+        return 0
+    claimed = await repo.claim([m.id for m in recipients], due)
+    notifier = Notifier(session, now)
+    sent = 0
+    for member in recipients:
+        if member.id not in claimed:
+            continue
+        text = await digest_text(repo, member, due, now, tz)
+        if text is not None:
+            notifier.text(
+                member, text, ref=f"digest:{due.date().isoformat()}", priority=Priority.BULK
+            )
+            sent += 1
+    return sent

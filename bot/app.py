@@ -34,6 +34,7 @@ from handlers import (
     initiatives,
     invites,
     onboarding,
+    pauses,
     task_form,
     task_views,
     tasks,
@@ -54,6 +55,7 @@ HANDLER_MODULES = (  # the free-text router and the fallback come last
     task_form,
     task_views,
     initiatives,
+    pauses,
     forms,
     fallback,
 )
@@ -122,7 +124,7 @@ async def _post_init(app: Any) -> None:
 async def _post_shutdown(app: Any) -> None:
     runtime = runtime_of(app)
     if runtime.scheduler is not None:
-        runtime.scheduler.stop()
+        await runtime.scheduler.stop()
         runtime.scheduler = None
     if runtime.taps is not None:
         await runtime.taps.stop()

@@ -10,6 +10,7 @@ from pathlib import Path
 from bot.clock import SystemClock
 from bot.config import Config
 from bot.i18n import t
+from bot.quiet import QuietHours
 from bot.services import directives
 from bot.services.authz import Actor, NotAllowed
 from bot.services.directives import DirectiveError, Target
@@ -72,6 +73,7 @@ async def _send(config: Config, db: Database, args: argparse.Namespace) -> int:
                 ack_by=ack_by,
                 urgent=args.urgent,
                 tz=config.tz,
+                quiet=QuietHours.of(config),
             )
     except DirectiveError as error:
         print(t(lang, error.key, **error.params), file=sys.stderr)
@@ -89,6 +91,8 @@ async def _send(config: Config, db: Database, args: argparse.Namespace) -> int:
             when=local(ack_by, config.tz),
         )
     )
+    if sent.held_until is not None:
+        print(t(lang, "directive.held", when=local(sent.held_until, config.tz)))
     return 0
 
 

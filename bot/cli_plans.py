@@ -1,4 +1,5 @@
-"""``fieldbot plan import FILE``: a plan and its tasks from TOML or CSV, all or nothing."""
+"""``fieldbot plan import FILE`` (a plan and its tasks, all or nothing) and ``fieldbot plan
+reminders CODE`` (the plan's own reminder settings)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ from pathlib import Path
 
 from bot.clock import SystemClock
 from bot.config import Config
+from bot.durations import format_duration
 from bot.i18n import t
-from bot.services import plan_import
+from bot.services import plan_import, plan_settings
+from bot.services.authz import Actor
+from bot.services.errors import ServiceError
 from bot.services.plan_import import PlanImportError, PlanSpec
 from bot.services.units import RowError
 from storage.db import Database
@@ -34,6 +38,16 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     load.add_argument("--title", default="", help="plan title (CSV, new plan)")
     load.add_argument("--event-date", type=date.fromisoformat, help="YYYY-MM-DD (CSV, new plan)")
     load.add_argument("--owner", default="", help="owner unit code (CSV, new plan)")
+    remind = plan.add_parser(
+        "reminders",
+        help="show or set a plan's own reminder settings (over config.toml's [reminders])",
+    )
+    remind.add_argument("code", help="plan number, e.g. 333/KH-BCĐ")
+    remind.add_argument("--offsets", help="reminders before each deadline, e.g. 7d,3d,1d,2h")
+    remind.add_argument("--overdue-every", help="repeat the overdue notice, e.g. 1d")
+    remind.add_argument("--escalate-after", help="report silence up this long after a deadline")
+    remind.add_argument("--escalate-every", help="then one level higher this often, e.g. 1d")
+    remind.add_argument("--reset", action="store_true", help="drop the plan's own settings")
 
 
 def format_errors(lang: str, errors: list[RowError]) -> str:
@@ -75,4 +89,39 @@ async def _import(config: Config, db: Database, args: argparse.Namespace) -> int
     return 0
 
 
-ACTIONS: dict[tuple[str, str], Action] = {("plan", "import"): _import}
+async def _reminders(config: Config, db: Database, args: argparse.Namespace) -> int:
+    lang = config.default_language
+    changes = {
+        "task_offsets": args.offsets.split(",") if args.offsets else None,
+        "overdue_every": args.overdue_every,
+        "escalate_after": args.escalate_after,
+        "escalate_every": args.escalate_every,
+    }
+    try:
+        async with db.session() as session:
+            shown = await plan_settings.plan_reminders(
+                session, Actor.system(), args.code, config.reminders, changes, reset=args.reset
+            )
+    except ServiceError as error:
+        print(t(lang, error.key, **error.params), file=sys.stderr)
+        return 1
+    rem = shown.effective
+    print(
+        t(
+            lang,
+            "cli.plan_reminders",
+            code=shown.code,
+            offsets=", ".join(format_duration(o) for o in rem.task_offsets),
+            overdue=format_duration(rem.overdue_every),
+            after=format_duration(rem.escalate_after),
+            every=format_duration(rem.escalate_every),
+            own=", ".join(sorted(shown.own)) or "—",
+        )
+    )
+    return 0
+
+
+ACTIONS: dict[tuple[str, str], Action] = {
+    ("plan", "import"): _import,
+    ("plan", "reminders"): _reminders,
+}

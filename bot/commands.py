@@ -19,6 +19,8 @@ BY_ROLE: dict[Role, tuple[str, ...]] = {
         "invite",
         "initiative",
         "initiatives",
+        "pause",
+        "resume",
         "cancel",
     ),
     Role.ADMIN: (
@@ -31,6 +33,8 @@ BY_ROLE: dict[Role, tuple[str, ...]] = {
         "invite",
         "initiative",
         "initiatives",
+        "pause",
+        "resume",
         "cancel",
     ),
 }

@@ -18,3 +18,16 @@ def parse_duration(text: str) -> timedelta:
     if not parts or _PART.sub("", cleaned).strip():
         raise ValueError(f"not a duration: {text!r} (use e.g. 30s, 10m, 2h, 7d)")
     return timedelta(seconds=sum(int(n) * _UNITS[u] for n, u in parts))
+
+
+def format_duration(delta: timedelta) -> str:
+    """The shortest way to write ``delta`` that ``parse_duration`` reads back (``1d2h``)."""
+    seconds = int(delta.total_seconds())
+    if seconds <= 0:
+        return "0s"
+    parts = []
+    for unit in ("d", "h", "m", "s"):
+        count, seconds = divmod(seconds, _UNITS[unit])
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.config import Config
+
 
 @dataclass(frozen=True)
 class QuietHours:
@@ -14,6 +16,10 @@ class QuietHours:
     start: time
     end: time
     tz: ZoneInfo
+
+    @classmethod
+    def of(cls, config: Config) -> QuietHours:
+        return cls(config.reminders.quiet_start, config.reminders.quiet_end, config.tz)
 
     def active(self, now: datetime) -> bool:
         if self.start == self.end:

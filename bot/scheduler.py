@@ -63,6 +63,7 @@ class Scheduler:
         }
         self.enabled = settings.enabled
         self._aps: AsyncIOScheduler | None = None
+        self._running: set[asyncio.Task[Any]] = set()
 
     def start(self) -> None:
         """Run every job now (catching up on any downtime) and then at its interval."""
@@ -84,15 +85,22 @@ class Scheduler:
             )
         self._aps.start()
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
+        """No new runs; the ones under way finish their transaction before this returns."""
         if self._aps is not None and self._aps.running:
             self._aps.shutdown(wait=False)
         self._aps = None
+        if self._running:
+            await asyncio.gather(*self._running, return_exceptions=True)
 
     async def run(self, name: str) -> Any:
         """Run one job now, in its own transaction; returns its result, or None if it failed."""
         job = self.jobs[name]
         now = self.clock.now()
+        task = asyncio.current_task()
+        if task is not None:
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
         try:
             async with self.db.session() as session:
                 result = await job.body(session, now)

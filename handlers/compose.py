@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from enum import IntEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
@@ -17,6 +18,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot import callbacks
 from bot.context import FieldbotApp, FieldbotContext
 from bot.i18n import t, t_or
+from bot.quiet import QuietHours
 from bot.services import directives, drafts
 from bot.services.authz import Action, NotAllowed
 from bot.services.directives import DirectiveError, Target
@@ -170,7 +172,13 @@ async def _amend(
     try:
         async with runtime.db.session() as session:
             sent = await directives.amend(
-                session, runtime.clock, member.actor, directive_id, text, runtime.config.tz
+                session,
+                runtime.clock,
+                member.actor,
+                directive_id,
+                text,
+                runtime.config.tz,
+                QuietHours.of(runtime.config),
             )
             await drafts.discard(session, member.id)
     except NotAllowed as refusal:
@@ -180,13 +188,16 @@ async def _amend(
         await reply(update, t(member.language, error.key, **error.params))
         return
     runtime.wake_sender()
-    await reply_key(
+    await reply(
         update,
-        member.language,
-        "compose.amended",
-        id=sent.directive_id,
-        units=sent.unit_count,
-        members=sent.member_count,
+        t(
+            member.language,
+            "compose.amended",
+            id=sent.directive_id,
+            units=sent.unit_count,
+            members=sent.member_count,
+        )
+        + held_line(member.language, sent, runtime.config.tz),
     )
 
 
@@ -347,20 +358,31 @@ async def _submit(
                 urgent=bool(data.get("urgent")),
                 tz=runtime.config.tz,
                 document_file_id=data.get("document_file_id"),
+                quiet=QuietHours.of(runtime.config),
             )
             await drafts.discard(session, member.id)
     except DirectiveError as error:
         await reply(update, t(lang, error.key, **error.params))
         return
     runtime.wake_sender()
-    await reply_key(
+    await reply(
         update,
-        lang,
-        "compose.sent",
-        id=sent.directive_id,
-        units=sent.unit_count,
-        members=sent.member_count,
+        t(
+            lang,
+            "compose.sent",
+            id=sent.directive_id,
+            units=sent.unit_count,
+            members=sent.member_count,
+        )
+        + held_line(lang, sent, runtime.config.tz),
     )
+
+
+def held_line(lang: str, sent: directives.Sent, tz: ZoneInfo) -> str:
+    """Tell the sender when quiet hours hold their directive until morning."""
+    if sent.held_until is None:
+        return ""
+    return "\n" + t(lang, "directive.held", when=local(sent.held_until, tz))
 
 
 def register(app: FieldbotApp) -> None:

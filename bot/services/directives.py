@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import callbacks
 from bot.clock import Clock
 from bot.i18n import t
+from bot.quiet import QuietHours
 from bot.services.authz import Action, Actor, require
 from bot.services.errors import ServiceError
 from bot.services.notify import Button, Copy, Notifier, Priority
@@ -70,6 +71,15 @@ class Sent:
     directive_id: int
     unit_count: int
     member_count: int
+    held_until: datetime | None = None  # quiet hours: when the copies will go out
+
+
+def _quiet_hold(quiet: QuietHours | None, urgent: bool, now: datetime) -> datetime | None:
+    """When a non-urgent directive written at night goes out; None if it goes now."""
+    if quiet is None or urgent:
+        return None
+    release = quiet.release(now)
+    return release if release > now else None
 
 
 class Confirmed(StrEnum):
@@ -241,8 +251,10 @@ async def send_directive(
     urgent: bool,
     tz: ZoneInfo,
     document_file_id: str | None = None,
+    quiet: QuietHours | None = None,
 ) -> Sent:
-    """Create the directive, its per-unit duties, and one outbox row per recipient."""
+    """Create the directive, its per-unit duties, and one outbox row per recipient (held
+    until morning in quiet hours unless urgent)."""
     body = checked_text(text)
     now = clock.now()
     if ack_by <= now:
@@ -267,8 +279,9 @@ async def send_directive(
     )
     await repo.add_targets(directive.id, [u.id for u in units])
     members = await repo.recipients(directive.id)
-    await send_copies(Notifier(session, now), directive, members, tz)
-    return Sent(directive.id, len(units), len(members))
+    held = _quiet_hold(quiet, urgent, now)
+    await send_copies(Notifier(session, now, hold_until=held), directive, members, tz)
+    return Sent(directive.id, len(units), len(members), held)
 
 
 async def amend(
@@ -278,13 +291,15 @@ async def amend(
     directive_id: int,
     new_text: str,
     tz: ZoneInfo,
+    quiet: QuietHours | None = None,
 ) -> Sent:
     """A new version: every unit must confirm again and sees what changed."""
     repo = DirectiveRepository(session)
     directive = await own_directive(session, actor, directive_id, Action.AMEND_DIRECTIVE)
     body = checked_text(new_text)
     now = clock.now()
-    notifier = Notifier(session, now)
+    held = _quiet_hold(quiet, directive.urgent, now)
+    notifier = Notifier(session, now, hold_until=held)
     old_version = directive.version
     states = await repo.states(directive_id)
     members = await repo.recipients(directive_id)
@@ -302,7 +317,7 @@ async def amend(
     directive.amended_at = now
     await repo.reset_confirmations(directive_id)
     await send_copies(notifier, directive, members, tz)
-    return Sent(directive.id, len(states), len(members))
+    return Sent(directive.id, len(states), len(members), held)
 
 
 async def own_directive(

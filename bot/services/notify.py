@@ -59,9 +59,18 @@ def inline_keyboard(rows: Keyboard) -> dict[str, Any]:
 class Notifier:
     """Queues Bot API calls for members within the caller's transaction."""
 
-    def __init__(self, session: AsyncSession, now: datetime) -> None:
+    def __init__(
+        self, session: AsyncSession, now: datetime, *, hold_until: datetime | None = None
+    ) -> None:
+        """``hold_until``: rows less urgent than URGENT wait until then (quiet hours)."""
         self.outbox = OutboxRepository(session)
         self.now = now
+        self.hold_until = hold_until
+
+    def _not_before(self, priority: Priority) -> datetime:
+        if self.hold_until is not None and priority > Priority.URGENT:
+            return max(self.now, self.hold_until)
+        return self.now
 
     def _row(
         self,
@@ -84,7 +93,7 @@ class Notifier:
             priority=int(priority),
             status=OutboxStatus.PENDING,
             attempts=0,
-            not_before=self.now,
+            not_before=self._not_before(priority),
             created_at=self.now,
         )
         self.outbox.add(row)
@@ -136,6 +145,7 @@ class Notifier:
     async def texts(self, copies: Sequence[Copy], *, priority: Priority) -> int:
         """Queue many messages in one bulk insert (a broadcast to thousands)."""
         markups: dict[int, dict[str, Any]] = {}
+        not_before = self._not_before(priority)
         rows = []
         for copy in copies:
             payload: dict[str, Any] = {"chat_id": copy.member.chat_id, "text": copy.text}
@@ -155,7 +165,7 @@ class Notifier:
                     "priority": int(priority),
                     "status": OutboxStatus.PENDING,
                     "attempts": 0,
-                    "not_before": self.now,
+                    "not_before": not_before,
                     "created_at": self.now,
                 }
             )

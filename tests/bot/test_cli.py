@@ -225,3 +225,30 @@ def test_plan_import_reports_each_bad_line_and_then_imports(
     plan.write_text("title,deadline,assign\nRà soát,event-14d,level:commune\n")
     assert run(config_file, "plan", "import", str(plan), *options, "--owner", "HN") == 0
     assert "Đã nhập kế hoạch 333/KH-BCĐ (mới): 1 nhiệm vụ, 2 lượt" in capsys.readouterr().out
+
+
+def test_plan_reminders_are_shown_set_checked_and_reset(
+    config_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _import_tree(config_file, tmp_path)
+    plan = tmp_path / "plan.csv"
+    plan.write_text("title,deadline,assign\nRà soát,event-14d,level:commune\n")
+    options = ("--code", "KH-9", "--title", "Ngày hội", "--event-date", "2031-08-19")
+    assert run(config_file, "plan", "import", str(plan), *options, "--owner", "HN") == 0
+    capsys.readouterr()
+    assert run(config_file, "plan", "reminders", "KH-9") == 0
+    assert "trước hạn 3d, 1d, 2h; quá hạn thì nhắc mỗi 1d" in capsys.readouterr().out
+    args = ("plan", "reminders", "KH-9", "--offsets", "2h,7d", "--escalate-after", "1d12h")
+    assert run(config_file, *args) == 0
+    out = capsys.readouterr().out
+    assert "trước hạn 7d, 2h;" in out
+    assert "sau hạn 1d12h" in out
+    assert "Kế hoạch tự đặt: escalate_after, task_offsets" in out
+    assert run(config_file, "plan", "reminders", "KH-9", "--overdue-every", "1m") == 1
+    assert "overdue_every: must be at least 10m" in capsys.readouterr().err
+    assert run(config_file, "plan", "reminders", "KH-9") == 0  # the bad change was not kept
+    assert "trước hạn 7d, 2h;" in capsys.readouterr().out
+    assert run(config_file, "plan", "reminders", "KH-9", "--reset") == 0
+    assert "trước hạn 3d, 1d, 2h;" in capsys.readouterr().out
+    assert run(config_file, "plan", "reminders", "NOPE") == 1
+    assert "Không tìm thấy kế hoạch NOPE" in capsys.readouterr().err

@@ -1,4 +1,5 @@
-from datetime import timedelta
+from dataclasses import fields
+from datetime import time, timedelta
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,11 @@ def test_defaults_when_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 def test_example_file_is_valid_and_documents_every_default() -> None:
     config = load_config(EXAMPLE)
     assert config == config_from_mapping({}, env={})
+    text = EXAMPLE.read_text(encoding="utf-8")
+    for section in ("telegram", "database", "onboarding", "outbox", "reminders", "logging"):
+        assert f"[{section}]" in text
+        for option in fields(getattr(config, section)):
+            assert f"\n{option.name} = " in text, f"{section}.{option.name} is not documented"
 
 
 def test_token_from_environment_wins() -> None:
@@ -40,6 +46,22 @@ def test_durations_and_numbers_are_parsed() -> None:
     assert config.onboarding.attempt_window == timedelta(minutes=2)
 
 
+def test_reminder_settings_are_parsed() -> None:
+    raw = {
+        "reminders": {
+            "task_offsets": ["2h", "7d", "2h"],
+            "quiet_start": "22:00",
+            "quiet_end": time(6, 0),
+            "digest_time": "07:30",
+            "enabled": False,
+        }
+    }
+    rem = config_from_mapping(raw, env={}).reminders
+    assert rem.task_offsets == (timedelta(days=7), timedelta(hours=2))
+    assert (rem.quiet_start, rem.quiet_end, rem.digest_time) == (time(22), time(6), time(7, 30))
+    assert rem.enabled is False
+
+
 @pytest.mark.parametrize(
     ("raw", "key"),
     [
@@ -53,6 +75,12 @@ def test_durations_and_numbers_are_parsed() -> None:
         ({"onboarding": {"invite_ttl": "soon"}}, "onboarding.invite_ttl"),
         ({"onboarding": {"max_attempts": True}}, "onboarding.max_attempts"),
         ({"telegram": "not a table"}, "telegram"),
+        ({"reminders": {"task_offsets": "3d"}}, "reminders.task_offsets"),
+        ({"reminders": {"task_offsets": ["3d", "0s"]}}, "reminders.task_offsets"),
+        ({"reminders": {"quiet_start": "late"}}, "reminders.quiet_start"),
+        ({"reminders": {"sweep_interval": "1s"}}, "reminders.sweep_interval"),
+        ({"reminders": {"overdue_every": "5m"}}, "reminders.overdue_every"),
+        ({"reminders": {"escalate_after": -5}}, "reminders.escalate_after"),
         ({"colour": "red"}, "colour"),
     ],
 )

@@ -8,11 +8,12 @@ from __future__ import annotations
 import asyncio
 import tempfile
 import textwrap
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bot import demo_tasks
+from bot import demo_reminders, demo_tasks
 from bot.clock import ShiftedClock, SystemClock
 from bot.config import Config
 from bot.emulator import BotApiEmulator, LimitSettings, Person
@@ -137,6 +138,8 @@ async def run_demo(quiet: bool = False) -> int:
         config = config_for_emulator(
             emulator.base_url, emulator.token, f"sqlite+aiosqlite:///{Path(tmp) / 'demo.db'}"
         )
+        # The demo runs the scheduler's jobs itself, in step with its accelerated clock.
+        config = replace(config, reminders=replace(config.reminders, enabled=False))
         db = Database(config.database.url)
         codes = await _prepare(db)
         await db.dispose()
@@ -148,6 +151,7 @@ async def run_demo(quiet: bool = False) -> int:
             people = await _play(emulator, transcript, codes)
             await _directive(emulator, transcript, codes, people, clock)
             await demo_tasks.play(transcript, people, expect)
+            await demo_reminders.play(transcript, people, expect, config, clock)
             print("\n" + t(None, "demo.finished"), flush=True)
             return 0
         except DemoFailed as failure:

@@ -120,6 +120,12 @@ class Person:
     def read_all(self) -> None:
         self._seen = len(self.bot_messages())
 
+    def unread(self) -> list[SimMessage]:
+        """Bot messages that arrived since this person last looked (and marks them read)."""
+        fresh = self.bot_messages()[self._seen :]
+        self._seen += len(fresh)
+        return fresh
+
     def press_data(self, message: SimMessage, data: str) -> str:
         """Send a callback query with any data — a modified client can forge it."""
         world = self.emulator.world

@@ -50,7 +50,7 @@ def _section(
     lines = [t(lang, key, count=listing.total)]
     lines += [t(lang, line, **render(row)) for row in listing.rows]
     if listing.total > len(listing.rows):
-        lines.append(t(lang, "reminders.more", count=listing.total - len(listing.rows)))
+        lines.append(t(lang, "remind.more", count=listing.total - len(listing.rows)))
     return lines
 
 

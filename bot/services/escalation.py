@@ -4,7 +4,8 @@ At the deadline plus ``escalate_after`` a unit that has not finished a task (or 
 directive) is reported to the coordinators of its parent unit; every ``escalate_every``
 after that, one level higher, up to the steering committee. A unit nobody can be reached
 in counts as silent and says so. Each coordinator gets one message per task and level,
-listing the units of their part of the tree.
+listing the units of their part of the tree. A level with no coordinator (nor any above it)
+hands the report to the highest level below it that has one, so nothing is told to nobody.
 """
 
 from __future__ import annotations
@@ -127,6 +128,16 @@ class Escalator:
         self, ancestor_id: int, duties: list[Duty], header: Header, footer: str, subject_id: int
     ) -> None:
         unit, coordinators = await self._recipients(ancestor_id)
+        if not coordinators:  # nobody at or above this level: the highest level below that has
+            below: dict[int, list[Duty]] = defaultdict(list)
+            for duty in duties:
+                path = ancestor_ids(duty.path)
+                step = path.index(ancestor_id) + 1
+                if step < len(path) - 1:  # never back to the silent unit itself
+                    below[path[step]].append(duty)
+            for lower_id, lower in below.items():
+                await self._send(lower_id, lower, header, footer, subject_id)
+            return
         reachable = await self.members.units_with_active_members(d.unit_id for d in duties)
         self.units += len(duties)
         for coordinator in coordinators:

@@ -11,21 +11,23 @@ MAX_CHARS = 3500  # a list stops here, leaving room for header and footer within
 
 
 def span(lang: str, delta: timedelta) -> str:
-    """``3 ngày`` / ``5 giờ`` / ``20 phút``: a duration the way people say it."""
-    minutes = max(1, int(delta.total_seconds() // 60))
-    if minutes >= 24 * 60:
-        return t(lang, "reminders.days", n=minutes // (24 * 60))
+    """``3 ngày`` / ``5 giờ`` / ``20 phút``: a duration the way people say it, rounded (a
+    reminder sent a few seconds after its 3-day point still says 3 days)."""
+    minutes = max(1, round(delta.total_seconds() / 60))
+    hours = round(minutes / 60)
+    if hours >= 24:
+        return t(lang, "remind.days", n=round(hours / 24))
     if minutes >= 60:
-        return t(lang, "reminders.hours", n=minutes // 60)
-    return t(lang, "reminders.minutes", n=minutes)
+        return t(lang, "remind.hours", n=hours)
+    return t(lang, "remind.minutes", n=minutes)
 
 
 def duty_status(lang: str, duty: Duty) -> str:
     """A unit's standing on a task: its last report, or that it never reported."""
     if duty.state is None or duty.reported_at is None:
-        return t(lang, "reminders.never_reported")
+        return t(lang, "remind.never_reported")
     state = t(lang, f"report.state_{duty.state}")
-    return t(lang, "reminders.status", state=state, progress=duty.progress)
+    return t(lang, "remind.status", state=state, progress=duty.progress)
 
 
 def bounded(lang: str, lines: list[str], total: int) -> list[str]:
@@ -38,5 +40,5 @@ def bounded(lang: str, lines: list[str], total: int) -> list[str]:
         kept.append(line)
         size += len(line) + 1
     if total > len(kept):
-        kept.append(t(lang, "reminders.more", count=total - len(kept)))
+        kept.append(t(lang, "remind.more", count=total - len(kept)))
     return kept

@@ -183,7 +183,7 @@ class Sweep:
     async def _send_task_reminders(self, item: OpenTask, duties: list[Duty], overdue: bool) -> None:
         task = item.task
         by_unit = {d.unit_id: d for d in duties}
-        key = "reminders.overdue" if overdue else "reminders.task"
+        key = "remind.overdue" if overdue else "remind.task"
         gap = self.now - task.deadline if overdue else task.deadline - self.now
         copies = []
         buttons: dict[str, Any] = {}

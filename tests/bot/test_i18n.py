@@ -33,7 +33,7 @@ PREFIXES = {
     "members",
     "units_import",
     "cli",
-    "reminders",
+    "remind",
     "escalation",
     "digest",
     "pause",

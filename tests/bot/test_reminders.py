@@ -386,3 +386,31 @@ async def test_a_sweep_with_a_shorter_config_interval(world: World) -> None:
     await w.inbox.new()
     assert (await w.sweep_at(w.deadline + timedelta(minutes=59), hourly)).overdue == 0
     assert (await w.sweep_at(w.deadline + timedelta(hours=1), hourly)).overdue == 3
+
+
+async def test_a_level_with_nobody_hands_the_report_to_the_highest_level_below(
+    session: AsyncSession, clock: ManualClock
+) -> None:
+    w = World(session, clock)
+    await w.build()
+    committee = await session.get(Member, w.committee.id)
+    committee.status = MemberStatus.BLOCKED  # the steering committee has nobody active now
+    await w.report(w.px[0], TaskState.DONE)
+    await w.sweep_at(w.deadline + 3 * DAY)  # straight to the top level after downtime
+    got = await w.inbox.by_member()
+    assert got[w.province.id] == 1  # Trúc Bạch, told to Hà Nội instead of the committee
+    assert w.committee.id not in got
+    assert w.district.id not in got
+    # Bãi Cháy: nobody in Quảng Ninh or above, so nobody at all; its stamp still moved
+    assert not (await w.sweep_at(w.deadline + 3 * DAY + timedelta(minutes=1))).escalations
+
+
+def test_durations_are_said_the_way_people_say_them() -> None:
+    from bot.services.reminder_text import span
+
+    assert span("vi", 3 * DAY - timedelta(seconds=3)) == "3 ngày"
+    assert span("vi", timedelta(hours=2, minutes=1)) == "2 giờ"
+    assert span("vi", timedelta(minutes=59, seconds=50)) == "1 giờ"
+    assert span("vi", timedelta(minutes=20)) == "20 phút"
+    assert span("vi", timedelta(seconds=5)) == "1 phút"
+    assert span("en", timedelta(hours=23, minutes=40)) == "1 days"

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from bot.clock import ShiftedClock
-from bot.config import Config, OnboardingConfig
+from bot.config import Config, OnboardingConfig, RemindersConfig
 from bot.emulator import BotApiEmulator, LimitSettings, Person
 from bot.emulator.config import config_for_emulator
 from bot.runner import serve
@@ -30,6 +30,19 @@ class BotEnv:
     config: Config
     db: Database
     clock: ShiftedClock
+    _stop: asyncio.Event
+    _serving: asyncio.Task[None]
+
+    async def restart(self, config: Config | None = None) -> None:
+        """Stop the bot and start it again (a new process, as after a crash or a deploy)."""
+        self._stop.set()
+        await asyncio.wait_for(self._serving, 20)
+        self.config = config or self.config
+        self._stop, started = asyncio.Event(), asyncio.Event()
+        self._serving = asyncio.create_task(
+            serve(self.config, self._stop, clock=self.clock, started=started)
+        )
+        await asyncio.wait_for(started.wait(), 20)
 
     def person(self, first: str, last: str | None = None, username: str | None = None) -> Person:
         return self.emulator.person(first, last, username)
@@ -86,6 +99,7 @@ class BotEnv:
         raise AssertionError("the outbox did not drain in time")
 
 
+QUIET_OFF = RemindersConfig().quiet_end
 FAST_CHATS = LimitSettings(enabled=True, chat_rate=20.0)  # the real 1/s is tested on its own
 
 
@@ -101,7 +115,11 @@ def e2e_config(emulator: BotApiEmulator, url: str, **outbox: object) -> Config:
         emulator.base_url, emulator.token, url, request_timeout=2.0, **options
     )
     return replace(
-        config, onboarding=OnboardingConfig(max_attempts=5, attempt_window=timedelta(minutes=10))
+        config,
+        onboarding=OnboardingConfig(max_attempts=5, attempt_window=timedelta(minutes=10)),
+        # Tests run the sweeps themselves, in step with the clock they move; and the wall
+        # clock's hour must not decide whether a directive waits for the morning.
+        reminders=RemindersConfig(enabled=False, quiet_start=QUIET_OFF, quiet_end=QUIET_OFF),
     )
 
 
@@ -124,10 +142,11 @@ async def env(emulator: BotApiEmulator, fresh_url: str) -> AsyncIterator[BotEnv]
         await import_units(session, clock, Actor.system(), TREE.encode())
     stop, started = asyncio.Event(), asyncio.Event()
     task = asyncio.create_task(serve(config, stop, clock=clock, started=started))
+    bot_env = BotEnv(emulator, config, db, clock, stop, task)
     try:
         await asyncio.wait_for(started.wait(), 20)
-        yield BotEnv(emulator, config, db, clock)
+        yield bot_env
     finally:
-        stop.set()
-        await asyncio.wait_for(task, 20)
+        bot_env._stop.set()
+        await asyncio.wait_for(bot_env._serving, 20)
         await db.dispose()

@@ -73,9 +73,10 @@ async def digest_text(
             "digest.header",
             date=due.astimezone(tz).strftime("%d/%m/%Y"),
             scope=member.unit.name,
-        ),
-        t(lang, "digest.reports", count=reports, units=reporting_units),
+        )
     ]
+    if reports:
+        lines.append(t(lang, "digest.reports", count=reports, units=reporting_units))
     lines += _section(
         lang,
         "digest.blocked",

@@ -16,7 +16,7 @@ from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import rollup, scenarios
+from bench import rollup, scenarios, sweep
 from bench.harness import emulator_process, temp_db
 
 RESULTS = Path(__file__).parent / "results"
@@ -60,7 +60,7 @@ async def main() -> None:
         "--only",
         nargs="*",
         default=None,
-        help="import, rollup, broadcast, raised, storm, taps, crash",
+        help="import, rollup, sweep, broadcast, raised, storm, taps, crash",
     )
     args = parser.parse_args()
     os.environ.setdefault("PTB_TIMEDELTA", "1")
@@ -69,7 +69,9 @@ async def main() -> None:
     logging.getLogger("aiohttp").setLevel(logging.CRITICAL)
     scale = 10 if args.quick else 1
     members = args.members or 10_000 // scale
-    wanted = set(args.only or ["import", "rollup", "broadcast", "raised", "storm", "taps", "crash"])
+    wanted = set(
+        args.only or ["import", "rollup", "sweep", "broadcast", "raised", "storm", "taps", "crash"]
+    )
     results: dict[str, Any] = {"members": members}
 
     def show(name: str, value: Any) -> None:
@@ -82,6 +84,9 @@ async def main() -> None:
     if "rollup" in wanted:
         async with temp_db() as url:
             show("rollup_10000x50", await rollup.rollup(url, 10_000 // scale))
+    if "sweep" in wanted:
+        async with temp_db() as url:
+            show("sweep_10000x50", await sweep.sweep(url, 10_000 // scale))
     async with emulator_process() as emu:
         if "broadcast" in wanted:
             fb = await scenarios.fieldbot_broadcast(emu, members, 30)

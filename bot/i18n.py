@@ -35,7 +35,13 @@ def catalog(language: str) -> dict[str, str]:
 
 
 def languages() -> list[str]:
-    return sorted(p.stem for p in LOCALES.glob("*.toml"))
+    return sorted(_languages())
+
+
+@cache
+def _languages() -> frozenset[str]:
+    """The catalogs on disk, read once: ``t`` runs for every message of a broadcast."""
+    return frozenset(p.stem for p in LOCALES.glob("*.toml"))
 
 
 def placeholders(text: str) -> set[str]:
@@ -44,7 +50,7 @@ def placeholders(text: str) -> set[str]:
 
 def t(language: str | None, key: str, /, **params: Any) -> str:
     """The message ``key`` in ``language`` (falling back to Vietnamese), filled with params."""
-    lang = language if language in languages() else DEFAULT_LANGUAGE
+    lang = language if language in _languages() else DEFAULT_LANGUAGE
     text = catalog(lang).get(key) or catalog(DEFAULT_LANGUAGE).get(key)
     if text is None:
         raise KeyError(f"no message {key!r} in the catalogs")
@@ -53,5 +59,5 @@ def t(language: str | None, key: str, /, **params: Any) -> str:
 
 def t_or(language: str | None, key: str, fallback: str) -> str:
     """A catalog entry that may legitimately be absent, e.g. the label of a custom unit level."""
-    lang = language if language in languages() else DEFAULT_LANGUAGE
+    lang = language if language in _languages() else DEFAULT_LANGUAGE
     return catalog(lang).get(key) or catalog(DEFAULT_LANGUAGE).get(key) or fallback

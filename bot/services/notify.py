@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,11 +38,21 @@ class Button:
 Keyboard = Sequence[Sequence[Button]]
 
 
+class Addressee(Protocol):
+    """Who a copy goes to: a member, or just the columns of one (a large sweep)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def chat_id(self) -> int: ...
+
+
 @dataclass(frozen=True)
 class Copy:
     """One recipient's copy of a broadcast."""
 
-    member: Member
+    member: Addressee
     text: str
     keyboard: Keyboard | None
     ref: str | None

@@ -185,9 +185,10 @@ class Sweep:
         by_unit = {d.unit_id: d for d in duties}
         key = "remind.overdue" if overdue else "remind.task"
         gap = self.now - task.deadline if overdue else task.deadline - self.now
+        deadline = local(task.deadline, self.tz)
         copies = []
         buttons: dict[str, Any] = {}
-        for member in await self.members.active_in_units(by_unit):
+        for member in await self.members.recipients_in_units(by_unit):
             lang = member.language
             duty = by_unit[member.unit_id]
             text = t(
@@ -196,7 +197,7 @@ class Sweep:
                 id=task.id,
                 title=task.title,
                 plan=item.plan_code,
-                deadline=local(task.deadline, self.tz),
+                deadline=deadline,
                 left=span(lang, gap),
                 unit=duty.name,
                 status=duty_status(lang, duty),

@@ -1,11 +1,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Member, MemberStatus, Role, Unit
+
+
+class Recipient(NamedTuple):
+    """The columns a notification needs, without loading whole members."""
+
+    id: int
+    chat_id: int
+    language: str
+    unit_id: int
 
 
 class MemberRepository:
@@ -83,6 +93,22 @@ class MemberRepository:
                 .order_by(Member.unit_id, Member.id)
             )
             found.extend(await self.session.scalars(stmt))
+        return found
+
+    async def recipients_in_units(self, unit_ids: Iterable[int]) -> list[Recipient]:
+        """Active members of the given units, as plain rows (for sweeps over thousands)."""
+        ids = list(unit_ids)
+        found: list[Recipient] = []
+        for start in range(0, len(ids), 900):
+            rows = await self.session.execute(
+                select(Member.id, Member.chat_id, Member.language, Member.unit_id)
+                .where(
+                    Member.unit_id.in_(ids[start : start + 900]),
+                    Member.status == MemberStatus.ACTIVE,
+                )
+                .order_by(Member.unit_id, Member.id)
+            )
+            found.extend(Recipient(*row) for row in rows)
         return found
 
     async def units_with_active_members(self, unit_ids: Iterable[int]) -> set[int]:

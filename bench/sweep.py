@@ -1,0 +1,175 @@
+"""The scheduler's reminder sweep over 10,000 units × 50 tasks (500,000 assignments).
+
+Three moments: a routine sweep when nothing new is due (what runs every 30 s), a sweep when
+one task's reminder point comes for all its units, and the catch-up after weeks of downtime
+when every task is overdue and escalated at once. The peer is the plain cron script: read
+every open assignment with its stamps and decide row by row in Python (deciding only; it
+writes nothing). Memory is Python's peak allocation during the sweep (tracemalloc).
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import time
+import tracemalloc
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert, select
+from sqlalchemy.engine import make_url
+
+from bot.clock import SystemClock
+from bot.config import RemindersConfig
+from bot.services import reminders
+from bot.services.authz import Actor
+from bot.services.units import import_units
+from storage.db import Database
+from storage.migrate import upgrade
+from storage.models import Member, MemberStatus, Plan, Role, Task, TaskAssignment, TaskState, Unit
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+T0 = datetime(2030, 7, 1, 2, 0, tzinfo=UTC)  # 09:00 in Hà Nội: outside quiet hours
+CONFIG = RemindersConfig()
+
+
+async def _seed(db: Database, units: int, tasks: int) -> None:
+    """One officer per unit, a coordinator per province; deadlines an hour apart."""
+    rows = ["code,name,level,parent_code", "HQ,Bộ,ministry,"]
+    rows += [f"P{p},Tỉnh {p},province,HQ" for p in range(63)]
+    rows += [f"C{i},Xã {i},commune,P{i % 63}" for i in range(units - 64)]
+    rng = random.Random(5)
+    async with db.session() as session:
+        await import_units(session, SystemClock(), Actor.system(), "\n".join(rows).encode())
+        found = (await session.execute(select(Unit.id, Unit.depth))).all()
+        people = [
+            {
+                "telegram_user_id": 10_000_000 + unit_id,
+                "chat_id": 10_000_000 + unit_id,
+                "full_name": f"Cán bộ {unit_id}",
+                "unit_id": unit_id,
+                "role": Role.COORDINATOR if depth < 2 else Role.OFFICER,
+                "status": MemberStatus.ACTIVE,
+                "language": "vi",
+                "created_at": T0,
+                "updated_at": T0,
+            }
+            for unit_id, depth in found
+        ]
+        for start in range(0, len(people), 5000):
+            await session.execute(insert(Member), people[start : start + 5000])
+        plan = Plan(
+            code="333",
+            title="bench",
+            event_date=date(2030, 8, 19),
+            owner_unit_id=1,
+            settings={},
+            created_at=T0,
+        )
+        session.add(plan)
+        await session.flush()
+        for number in range(tasks):
+            task = Task(
+                plan_id=plan.id,
+                title=f"Nhiệm vụ {number}",
+                description="",
+                deadline=T0 + timedelta(days=10, hours=number),
+                scope_unit_id=1,
+                author_label="bench",
+                created_at=T0,
+            )
+            session.add(task)
+            await session.flush()
+            batch: list[dict[str, Any]] = [
+                {"task_id": task.id, "unit_id": unit_id, "state": rng.choice(list(TaskState))}
+                for unit_id, _ in found
+            ]
+            for start in range(0, len(batch), 5000):
+                await session.execute(insert(TaskAssignment), batch[start : start + 5000])
+
+
+async def _measure(run: Callable[[], Awaitable[Any]], memory: bool) -> tuple[float, Any]:
+    """Seconds of one run, or (on the copy of the database) Python's peak MB during it."""
+    if memory:
+        tracemalloc.start()
+    started = time.perf_counter()
+    result = await run()
+    value = time.perf_counter() - started
+    if memory:
+        value = tracemalloc.get_traced_memory()[1] / 1e6
+        tracemalloc.stop()
+    return value, result
+
+
+async def _fieldbot(db: Database, now: datetime, memory: bool) -> tuple[float, Any]:
+    async def run() -> reminders.SweepReport:
+        async with db.session() as session:
+            return await reminders.sweep(session, now, CONFIG, TZ)
+
+    return await _measure(run, memory)
+
+
+async def _peer(db: Database, now: datetime, memory: bool) -> tuple[float, Any]:
+    async def run() -> int:
+        due = 0
+        async with db.session() as session:
+            rows = await session.execute(
+                select(
+                    TaskAssignment.unit_id,
+                    TaskAssignment.state,
+                    TaskAssignment.last_reminder_due,
+                    Task.deadline,
+                    Task.created_at,
+                ).join(Task, Task.id == TaskAssignment.task_id)
+            )
+            for _unit, state, stamp, deadline, created in rows.all():
+                point = reminders.reminder_point(CONFIG, deadline, created, now)
+                if state != TaskState.DONE and point and (stamp is None or stamp < point):
+                    due += 1
+        return due
+
+    return await _measure(run, memory)
+
+
+async def _moments(db: Database, memory: bool) -> dict[str, Any]:
+    """The three moments, in order, on one database: seconds (or peak MB) and counts."""
+    key = "peak_mb" if memory else "seconds"
+    first_point = T0 + timedelta(days=7, minutes=30)  # task 0's 3-day reminder, nothing else
+    await _fieldbot(db, first_point - timedelta(days=1), memory)  # warm the cache; none due
+    value, report = await _fieldbot(db, first_point, memory)
+    results: dict[str, Any] = {"one_point": {key: value, "reminded_units": report.reminders}}
+    value, report = await _fieldbot(db, first_point + timedelta(minutes=1), memory)
+    assert not report, report
+    results["routine"] = {key: value}
+    value, due = await _peer(db, first_point + timedelta(minutes=1), memory)
+    results["routine_peer"] = {key: value, "due": due}
+    value, report = await _fieldbot(db, T0 + timedelta(days=40), memory)
+    results["catch_up_everything"] = {
+        key: value,
+        "overdue_units": report.overdue,
+        "escalated_units": report.escalations,
+        "messages": report.messages,
+    }
+    return results
+
+
+async def sweep(url: str, units: int = 10_000, tasks: int = 50) -> dict[str, Any]:
+    db = Database(url)
+    await upgrade(db.engine)
+    await _seed(db, units, tasks)
+    await db.dispose()
+    copy = Path(make_url(url).database or "").with_suffix(".copy.db")
+    shutil.copyfile(make_url(url).database or "", copy)
+    results: dict[str, Any] = {"units": units, "tasks": tasks, "assignments": units * tasks}
+    for memory, target in ((False, url), (True, f"sqlite+aiosqlite:///{copy}")):
+        db = Database(target)
+        for moment, figures in (await _moments(db, memory)).items():
+            merged = results.setdefault(moment, {})
+            merged.update(
+                {k: round(v, 3) if isinstance(v, float) else v for k, v in figures.items()}
+            )
+        await db.dispose()
+    return results

@@ -414,3 +414,48 @@ def test_durations_are_said_the_way_people_say_them() -> None:
     assert span("vi", timedelta(minutes=20)) == "20 phút"
     assert span("vi", timedelta(seconds=5)) == "1 phút"
     assert span("en", timedelta(hours=23, minutes=40)) == "1 days"
+
+
+async def test_a_non_urgent_directive_written_at_night_waits_for_the_morning(
+    session: AsyncSession, clock: ManualClock
+) -> None:
+    w = World(session, clock)
+    await w.build()
+    quiet = QuietHours(CONFIG.quiet_start, CONFIG.quiet_end, TZ)
+    night = datetime(2026, 7, 1, 23, 15, tzinfo=TZ)
+    clock.set(night)
+    sent = {}
+    for urgent in (False, True):
+        sent[urgent] = await directives.send_directive(
+            session,
+            clock,
+            w.district.actor,
+            text="Khẩn" if urgent else "Thường",
+            target=Target.parse("list:HN-BD-TB"),
+            ack_by=night + 2 * DAY,
+            urgent=urgent,
+            tz=TZ,
+            quiet=quiet,
+        )
+    morning = datetime(2026, 7, 2, 6, 30, tzinfo=TZ)
+    assert sent[False].held_until == morning
+    assert sent[True].held_until is None
+    rows = await w.inbox.new()
+    assert [(r.payload["text"].split(" #")[0], r.not_before) for r in rows] == [
+        ("📢 CHỈ ĐẠO", morning),
+        ("🔴 CHỈ ĐẠO KHẨN", night),
+    ]
+    clock.set(datetime(2026, 7, 2, 14, 0, tzinfo=TZ))  # in the day nothing waits
+    day = await directives.send_directive(
+        session,
+        clock,
+        w.district.actor,
+        text="Ban ngày",
+        target=Target.parse("list:HN-BD-TB"),
+        ack_by=night + 2 * DAY,
+        urgent=False,
+        tz=TZ,
+        quiet=quiet,
+    )
+    assert day.held_until is None
+    assert [r.not_before for r in await w.inbox.new()] == [clock.now()]

@@ -21,16 +21,12 @@ async def pause(update: Update, context: FieldbotContext) -> None:
         return
     runtime, lang = context.runtime, member.language
     args = context.args or []
+    if 0 < len(args) < 3:
+        await reply_key(update, lang, "pause.reason_needed" if len(args) == 2 else "pause.usage")
+        return
     try:
         async with runtime.db.session() as session:
-            if not args:
-                found = await pauses.active_pauses(session, runtime.clock, member.actor)
-            elif len(args) < 3:
-                await reply_key(
-                    update, lang, "pause.reason_needed" if len(args) == 2 else "pause.usage"
-                )
-                return
-            else:
+            if args:
                 made = await pauses.pause(
                     session,
                     runtime.clock,
@@ -40,6 +36,8 @@ async def pause(update: Update, context: FieldbotContext) -> None:
                     " ".join(args[2:]),
                     runtime.config.tz,
                 )
+            else:
+                found = await pauses.active_pauses(session, runtime.clock, member.actor)
     except (ServiceError, NotAllowed) as error:
         await reply(update, explain(lang, error) + "\n\n" + t(lang, "pause.usage"))
         return

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
+from bot.config import ConfigError, RemindersConfig, reminders_for_plan
 from bot.services import plans
 from bot.services.authz import Actor
 from bot.services.directives import Target, resolve
@@ -54,6 +55,8 @@ class PlanSpec:
     event_date: date | None = None
     owner: str = ""
     tasks: list[TaskSpec] = field(default_factory=list)
+    reminders: dict[str, Any] = field(default_factory=dict)  # the plan's own [reminders]
+    reminders_line: int = 1
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,8 @@ def _task(line: int, values: dict[str, Any]) -> TaskSpec:
 
 
 def parse_toml(data: bytes) -> PlanSpec:
-    """``code``, ``title``, ``event_date``, ``owner`` and ``[[tasks]]`` tables."""
+    """``code``, ``title``, ``event_date``, ``owner``, ``[[tasks]]`` tables and an optional
+    ``[reminders]`` table (the plan's own reminder timing)."""
     errors: list[RowError] = []
     try:
         document = tomllib.loads(data.decode("utf-8"))
@@ -112,6 +116,17 @@ def parse_toml(data: bytes) -> PlanSpec:
     )
     if "event_date" in document:
         spec.event_date = _date(document["event_date"], 1, errors)
+    if "reminders" in document:
+        spec.reminders = document["reminders"]
+        lines = data.decode().splitlines()
+        spec.reminders_line = next(
+            (
+                n
+                for n, text in enumerate(lines, 1)
+                if text.strip().startswith(("[reminders]", "reminders"))
+            ),
+            1,
+        )
     tasks = document.get("tasks", [])
     if not isinstance(tasks, list):
         raise PlanImportError([RowError(1, "plan_import.no_tasks")])
@@ -198,6 +213,13 @@ async def import_plan(
     """Check every task, then write the plan (if new), the tasks and their assignments."""
     errors: list[RowError] = []
     plan, owner = await _plan_of(session, spec, errors)
+    if spec.reminders:
+        try:
+            reminders_for_plan(RemindersConfig(), spec.reminders)
+        except ConfigError as error:
+            errors.append(
+                RowError(spec.reminders_line, "plan.bad_reminders", {"detail": str(error)})
+            )
     if not spec.tasks:
         errors.append(RowError(1, "plan_import.no_tasks"))
     if len(spec.tasks) > MAX_TASKS:
@@ -234,6 +256,8 @@ async def import_plan(
             event_date=event_date,
             owner=owner,
         )
+    if spec.reminders:
+        plan.settings = {**(plan.settings or {}), "reminders": dict(spec.reminders)}
     written: list[tuple[Task, list[Unit]]] = []
     for task, deadline, target in checked:
         written.append(

@@ -221,3 +221,20 @@ def test_attachments_are_checked_by_kind_and_size() -> None:
     for name in ("setup.exe", "noextension", None):
         with pytest.raises(ReportError, match="report.wrong_file_type"):
             reports.check_attachment("document", 100, name)
+
+
+async def test_a_plan_file_may_set_its_own_reminder_timing(
+    session: AsyncSession, clock: ManualClock
+) -> None:
+    await _setup(session, clock)
+    bad = PLAN_TOML + '\n[reminders]\ntask_offsets = ["7d", "0s"]\n'
+    with pytest.raises(PlanImportError) as caught:
+        await plan_import.import_plan(
+            session, clock, plan_import.parse_plan_file("p.toml", bad.encode(), PlanSpec()), TZ
+        )
+    assert [(e.line, e.key) for e in caught.value.errors] == [(17, "plan.bad_reminders")]
+    good = PLAN_TOML + '\n[reminders]\ntask_offsets = ["7d", "1d"]\noverdue_every = "2d"\n'
+    spec = plan_import.parse_plan_file("p.toml", good.encode(), PlanSpec())
+    await plan_import.import_plan(session, clock, spec, TZ)
+    plan = await session.scalar(select(Plan).where(Plan.code == "333/KH-BCĐ"))
+    assert plan.settings == {"reminders": {"task_offsets": ["7d", "1d"], "overdue_every": "2d"}}

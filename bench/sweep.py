@@ -1,8 +1,9 @@
 """The scheduler's reminder sweep over 10,000 units × 50 tasks (500,000 assignments).
 
-Three moments: a routine sweep when nothing new is due (what runs every 30 s), a sweep when
-one task's reminder point comes for all its units, and the catch-up after weeks of downtime
-when every task is overdue and escalated at once. The peer is the plain cron script: read
+Four moments: a sweep when one task's reminder point comes for all its units, a routine
+sweep when nothing new is due (what runs every 30 s), the catch-up after weeks of downtime
+when every task is overdue and escalated at once, and the routine sweep after that, when
+every task has a passed point and all 500,000 assignments must be checked against stamps. The peer is the plain cron script: read
 every open assignment with its stamps and decide row by row in Python (deciding only; it
 writes nothing). Memory is Python's peak allocation during the sweep (tracemalloc).
 """
@@ -146,13 +147,21 @@ async def _moments(db: Database, memory: bool) -> dict[str, Any]:
     results["routine"] = {key: value}
     value, due = await _peer(db, first_point + timedelta(minutes=1), memory)
     results["routine_peer"] = {key: value, "due": due}
-    value, report = await _fieldbot(db, T0 + timedelta(days=40), memory)
+    weeks_later = T0 + timedelta(days=40)
+    value, report = await _fieldbot(db, weeks_later, memory)
     results["catch_up_everything"] = {
         key: value,
         "overdue_units": report.overdue,
         "escalated_units": report.escalations,
         "messages": report.messages,
     }
+    # Every task now has a passed point and every unit a stamp: each sweep must look at all
+    # 500,000 assignments (reminder and escalation stamps alike) to find that nothing is due.
+    value, report = await _fieldbot(db, weeks_later + timedelta(minutes=1), memory)
+    assert not report, report
+    results["routine_all_stamped"] = {key: value}
+    value, due = await _peer(db, weeks_later + timedelta(minutes=1), memory)
+    results["routine_all_stamped_peer"] = {key: value, "due": due}
     return results
 
 

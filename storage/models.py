@@ -43,6 +43,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # a stamp for "not yet": earlier than any due time
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -241,6 +243,10 @@ class DirectiveTarget(Base):
     """One unit's duty to confirm one directive; the unit's latest state."""
 
     __tablename__ = "directive_targets"
+    __table_args__ = (
+        Index("ix_directive_targets_reminder", "directive_id", "last_reminder_due"),
+        Index("ix_directive_targets_escalation", "directive_id", "escalation_level"),
+    )
 
     directive_id: Mapped[int] = mapped_column(ForeignKey("directives.id"), primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True, index=True)
@@ -248,9 +254,9 @@ class DirectiveTarget(Base):
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     confirmed_version: Mapped[int | None] = mapped_column(Integer)
     late: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Stamps of the scheduler: the due time of the last re-reminder sent, and how many
-    # levels up the tree the unit's silence has been reported.
-    last_reminder_due: Mapped[datetime | None]
+    # Stamps of the scheduler: the due time of the last re-reminder sent (NEVER if none), and
+    # how many levels up the tree the unit's silence has been reported.
+    last_reminder_due: Mapped[datetime] = mapped_column(default=NEVER)
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -323,7 +329,12 @@ class TaskAssignment(Base):
     """One unit's duty on one task and its latest status (the history is ``task_reports``)."""
 
     __tablename__ = "task_assignments"
-    __table_args__ = (Index("ix_task_assignments_unit_state", "unit_id", "state"),)
+    __table_args__ = (
+        Index("ix_task_assignments_unit_state", "unit_id", "state"),
+        # what a sweep looks up: the units of a task behind a due point or escalation level
+        Index("ix_task_assignments_reminder", "task_id", "last_reminder_due"),
+        Index("ix_task_assignments_escalation", "task_id", "escalation_level"),
+    )
 
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
@@ -334,9 +345,9 @@ class TaskAssignment(Base):
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     returned_at: Mapped[datetime | None]
     return_comment: Mapped[str | None] = mapped_column(Text)
-    # Stamps of the scheduler: the due time of the last reminder or overdue notice sent,
-    # and how many levels up the tree the unit's lateness has been reported.
-    last_reminder_due: Mapped[datetime | None]
+    # Stamps of the scheduler: the due time of the last reminder or overdue notice sent
+    # (NEVER if none), and how many levels up the tree the unit's lateness has been reported.
+    last_reminder_due: Mapped[datetime] = mapped_column(default=NEVER)
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
 
 

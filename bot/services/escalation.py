@@ -96,9 +96,8 @@ class Escalator:
     async def _claim(self, kind: DutyKind, subject_id: int, level: int) -> dict[int, list[Duty]]:
         """Units newly escalated to ``level`` (or to the top, if nearer), by the unit told."""
         groups: dict[int, list[Duty]] = defaultdict(list)
-        after = 0
-        while True:
-            duties = await self.repo.due_for_escalation(kind, subject_id, level, self.now, after)
+        while True:  # claimed units leave the query; a round that claims nothing ends it
+            duties = await self.repo.due_for_escalation(kind, subject_id, level, self.now)
             if not duties:
                 break
             by_reach: dict[int, list[int]] = defaultdict(list)
@@ -111,9 +110,8 @@ class Escalator:
                 if duty.unit_id in claimed:
                     reach = min(level, duty.depth)
                     groups[ancestor_ids(duty.path)[duty.depth - reach]].append(duty)
-            if len(duties) < CHUNK:
+            if not claimed or len(duties) < CHUNK:
                 break
-            after = duties[-1].unit_id
         return groups
 
     async def _recipients(self, unit_id: int) -> tuple[Unit, list[Member]]:

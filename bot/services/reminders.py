@@ -164,21 +164,24 @@ class Sweep:
             await self.escalator.directive(directive, level)
 
     async def _claim_reminders(self, kind: Any, subject_id: int, point: datetime) -> Any:
-        """Chunks of duties this process claimed the reminder at ``point`` for."""
-        after = 0
+        """Chunks of duties this process claimed the reminder at ``point`` for.
+
+        A claimed duty's stamp leaves the query, so each round reads the next chunk; a round
+        that claims nothing means another process is on the same rows, and it sends them.
+        """
         while True:
-            duties = await self.repo.due_for_reminder(kind, subject_id, point, self.now, after)
+            duties = await self.repo.due_for_reminder(kind, subject_id, point, self.now)
             if not duties:
                 return
             claimed = await self.repo.stamp_reminder(
                 kind, subject_id, [d.unit_id for d in duties], point
             )
             mine = [d for d in duties if d.unit_id in claimed]
-            if mine:
-                yield mine
+            if not mine:
+                return
+            yield mine
             if len(duties) < CHUNK:
                 return
-            after = duties[-1].unit_id
 
     async def _send_task_reminders(self, item: OpenTask, duties: list[Duty], overdue: bool) -> None:
         task = item.task

@@ -10,6 +10,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.models import (
+    NEVER,
     Directive,
     DirectiveConfirmation,
     DirectiveTarget,
@@ -138,7 +139,7 @@ class DirectiveRepository:
                 confirmed_by_id=None,
                 confirmed_version=None,
                 late=False,
-                last_reminder_due=None,
+                last_reminder_due=NEVER,
                 escalation_level=0,
             )
         )

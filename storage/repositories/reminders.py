@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, literal, null, or_, select, update
+from sqlalchemy import ColumnElement, Select, case, func, literal, null, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -110,7 +110,6 @@ class ReminderRepository:
             select(kind.model.unit_id, Unit.code, Unit.name, Unit.path, Unit.depth, *kind.status())
             .join(Unit, Unit.id == kind.model.unit_id)
             .where(kind.subject == subject_id, kind.pending(), _not_paused(kind, now))
-            .order_by(kind.model.unit_id)
             .limit(CHUNK)
         )
 
@@ -119,27 +118,23 @@ class ReminderRepository:
         return [Duty(*row) for row in rows]
 
     async def due_for_reminder(
-        self, kind: DutyKind, subject_id: int, point: datetime, now: datetime, after: int = 0
+        self, kind: DutyKind, subject_id: int, point: datetime, now: datetime
     ) -> list[Duty]:
-        """Pending, unpaused units not yet reminded for ``point`` (a chunk, from unit ``after``)."""
-        stamp = kind.model.last_reminder_due
-        stmt = self._duties(kind, subject_id, now).where(
-            or_(stamp.is_(None), stamp < point), kind.model.unit_id > after
-        )
+        """Pending, unpaused units not yet reminded for ``point`` (a chunk of them)."""
+        stmt = self._duties(kind, subject_id, now).where(kind.model.last_reminder_due < point)
         return self._rows((await self.session.execute(stmt)).all())
 
     async def stamp_reminder(
         self, kind: DutyKind, subject_id: int, unit_ids: Sequence[int], point: datetime
     ) -> set[int]:
         """Claim the reminder for ``point``; returns the units this process claimed."""
-        stamp = kind.model.last_reminder_due
         stmt = (
             update(kind.model)
             .where(
                 kind.subject == subject_id,
                 kind.model.unit_id.in_(list(unit_ids)),
                 kind.pending(),
-                or_(stamp.is_(None), stamp < point),
+                kind.model.last_reminder_due < point,
             )
             .values(last_reminder_due=point)
             .returning(kind.model.unit_id)
@@ -148,13 +143,13 @@ class ReminderRepository:
         return set((await self.session.scalars(stmt)).all())
 
     async def due_for_escalation(
-        self, kind: DutyKind, subject_id: int, level: int, now: datetime, after: int = 0
+        self, kind: DutyKind, subject_id: int, level: int, now: datetime
     ) -> list[Duty]:
         """Pending, unpaused units whose silence has not yet gone ``level`` levels up (or to
         the top of the tree, for units nearer to it)."""
         reach = case((Unit.depth < level, Unit.depth), else_=level)
         stmt = self._duties(kind, subject_id, now).where(
-            kind.model.escalation_level < reach, kind.model.unit_id > after
+            kind.model.escalation_level < level, kind.model.escalation_level < reach
         )
         return self._rows((await self.session.execute(stmt)).all())
 

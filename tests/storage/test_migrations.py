@@ -33,3 +33,35 @@ async def test_sqlite_runs_in_wal_mode(tmp_path) -> None:
         fks = (await connection.exec_driver_sql("PRAGMA foreign_keys")).scalar()
     await engine.dispose()
     assert (mode, fks) == ("wal", 1)
+
+
+async def test_assignments_made_before_the_scheduler_get_the_not_yet_stamp(
+    fresh_url: str,
+) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select, text
+
+    from storage.models import NEVER, TaskAssignment
+
+    engine = make_engine(fresh_url)
+    await upgrade(engine, "0003")
+    now = datetime(2026, 7, 1, tzinfo=UTC).replace(tzinfo=None).isoformat(" ")
+    statements = [
+        "INSERT INTO units (id, code, name, level, path, depth, created_at, updated_at) "
+        f"VALUES (1, 'A', 'A', 'ministry', '/1/', 0, '{now}', '{now}')",
+        "INSERT INTO plans (id, code, title, event_date, owner_unit_id, settings, created_at) "
+        f"VALUES (1, 'P', 'P', '2026-08-19', 1, '{{}}', '{now}')",
+        "INSERT INTO tasks (id, plan_id, title, description, deadline, scope_unit_id, "
+        f"author_label, created_at) VALUES (1, 1, 'T', '', '{now}', 1, 'x', '{now}')",
+        "INSERT INTO task_assignments (task_id, unit_id, state, progress, late) "
+        "VALUES (1, 1, 'not_started', 0, false)",
+    ]
+    async with engine.begin() as connection:
+        for statement in statements:
+            await connection.execute(text(statement))
+    await upgrade(engine)
+    async with engine.connect() as connection:
+        row = (await connection.execute(select(TaskAssignment))).one()
+    await engine.dispose()
+    assert (row.last_reminder_due, row.escalation_level) == (NEVER, 0)

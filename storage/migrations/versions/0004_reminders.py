@@ -14,16 +14,27 @@ branch_labels = None
 depends_on = None
 
 TS = sa.DateTime(timezone=True)
-STAMPED = ("task_assignments", "directive_targets")
+STAMPED = {"task_assignments": "task_id", "directive_targets": "directive_id"}  # → subject
+
+
+def _never() -> sa.TextClause:
+    """The "not yet" stamp (1970-01-01 UTC) for rows that exist already."""
+    if op.get_bind().dialect.name == "postgresql":
+        return sa.text("'1970-01-01 00:00:00+00'")
+    return sa.text("'1970-01-01 00:00:00.000000'")  # how SQLAlchemy writes SQLite datetimes
 
 
 def upgrade() -> None:
     for table in STAMPED:
-        op.add_column(table, sa.Column("last_reminder_due", TS, nullable=True))
+        op.add_column(
+            table, sa.Column("last_reminder_due", TS, nullable=False, server_default=_never())
+        )
         op.add_column(
             table,
             sa.Column("escalation_level", sa.Integer(), nullable=False, server_default="0"),
         )
+        op.create_index(f"ix_{table}_reminder", table, [STAMPED[table], "last_reminder_due"])
+        op.create_index(f"ix_{table}_escalation", table, [STAMPED[table], "escalation_level"])
     op.add_column("members", sa.Column("last_digest_due", TS, nullable=True))
     op.create_table(
         "reminder_pauses",
@@ -55,5 +66,7 @@ def downgrade() -> None:
         batch.drop_column("last_digest_due")
     for table in STAMPED:
         with op.batch_alter_table(table) as batch:
+            batch.drop_index(f"ix_{table}_reminder")
+            batch.drop_index(f"ix_{table}_escalation")
             batch.drop_column("escalation_level")
             batch.drop_column("last_reminder_due")

@@ -1,11 +1,13 @@
 """The scheduler's reminder sweep over 10,000 units × 50 tasks (500,000 assignments).
 
-Four moments: a sweep when one task's reminder point comes for all its units, a routine
-sweep when nothing new is due (what runs every 30 s), the catch-up after weeks of downtime
-when every task is overdue and escalated at once, and the routine sweep after that, when
-every task has a passed point and all 500,000 assignments must be checked against stamps. The peer is the plain cron script: read
-every open assignment with its stamps and decide row by row in Python (deciding only; it
-writes nothing). Memory is Python's peak allocation during the sweep (tracemalloc).
+Four moments: a sweep when one task's reminder point comes for all its units; a routine
+sweep when nothing new is due (what runs every 30 s); the catch-up after weeks of downtime,
+when every task is overdue and escalated at once (spread over budgeted sweeps); and the
+routine sweep after that, when every task has a passed point and all 500,000 assignments
+must be checked against their stamps. The peer is the plain cron script: read every
+assignment with its stamps and decide row by row in Python (deciding only; it writes
+nothing). Memory is Python's peak allocation during a sweep (tracemalloc), measured in a
+second pass over a copy of the database so that it does not slow the timed pass.
 """
 
 from __future__ import annotations
@@ -148,12 +150,21 @@ async def _moments(db: Database, memory: bool) -> dict[str, Any]:
     value, due = await _peer(db, first_point + timedelta(minutes=1), memory)
     results["routine_peer"] = {key: value, "due": due}
     weeks_later = T0 + timedelta(days=40)
-    value, report = await _fieldbot(db, weeks_later, memory)
+    sweeps: list[float] = []
+    totals = {"overdue_units": 0, "escalated_units": 0, "messages": 0}
+    while True:  # the scheduler would run these 30 s apart; each one is bounded by its budget
+        value, report = await _fieldbot(db, weeks_later, memory)
+        sweeps.append(value)
+        totals["overdue_units"] += report.overdue
+        totals["escalated_units"] += report.escalations
+        totals["messages"] += report.messages
+        if not report.unfinished:
+            break
     results["catch_up_everything"] = {
-        key: value,
-        "overdue_units": report.overdue,
-        "escalated_units": report.escalations,
-        "messages": report.messages,
+        f"first_sweep_{key}": sweeps[0],
+        f"max_sweep_{key}": max(sweeps),
+        f"total_{key}" if not memory else "sweeps": sum(sweeps) if not memory else len(sweeps),
+        **totals,
     }
     # Every task now has a passed point and every unit a stamp: each sweep must look at all
     # 500,000 assignments (reminder and escalation stamps alike) to find that nothing is due.

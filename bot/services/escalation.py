@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -38,12 +39,33 @@ from storage.repositories.units import UnitRepository, ancestor_ids
 Header = Callable[[str, Unit, int], str]  # (language, the unit told, how many units) → text
 
 
+@dataclass
+class Budget:
+    """How many more duties one sweep may claim: a sweep stays short and its transaction
+    small; whatever is left (a catch-up after long downtime) is the next sweep's."""
+
+    left: int
+
+    def spend(self, count: int) -> None:
+        self.left -= count
+
+    @property
+    def spent(self) -> bool:
+        return self.left <= 0
+
+
 class Escalator:
     """Claims and sends the escalations of one sweep; counts what it did."""
 
     def __init__(
-        self, session: AsyncSession, notifier: Notifier, now: datetime, tz: ZoneInfo
+        self,
+        session: AsyncSession,
+        notifier: Notifier,
+        now: datetime,
+        tz: ZoneInfo,
+        budget: Budget,
     ) -> None:
+        self.budget = budget
         self.repo = ReminderRepository(session)
         self.members = MemberRepository(session)
         self.units_repo = UnitRepository(session)
@@ -96,7 +118,7 @@ class Escalator:
     async def _claim(self, kind: DutyKind, subject_id: int, level: int) -> dict[int, list[Duty]]:
         """Units newly escalated to ``level`` (or to the top, if nearer), by the unit told."""
         groups: dict[int, list[Duty]] = defaultdict(list)
-        while True:  # claimed units leave the query; a round that claims nothing ends it
+        while not self.budget.spent:  # claimed units leave the query
             duties = await self.repo.due_for_escalation(kind, subject_id, level, self.now)
             if not duties:
                 break
@@ -106,6 +128,7 @@ class Escalator:
             claimed: set[int] = set()
             for reach, unit_ids in by_reach.items():
                 claimed |= await self.repo.stamp_escalation(kind, subject_id, unit_ids, reach)
+            self.budget.spend(len(claimed))
             for duty in duties:
                 if duty.unit_id in claimed:
                     reach = min(level, duty.depth)

@@ -10,7 +10,7 @@ moves only forward, so a restart or a second process sends nothing twice.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,11 +34,13 @@ from storage.repositories.reminders import (
     DIRECTIVE_DUTIES,
     TASK_DUTIES,
     Duty,
+    DutyKind,
     OpenTask,
     ReminderRepository,
 )
 
 log = logging.getLogger(__name__)
+BUDGET = 20_000  # duties one sweep may claim (about a second's work; see bench/sweep.py)
 
 
 @dataclass
@@ -50,6 +52,7 @@ class SweepReport:
     directive_reminders: int = 0
     escalations: int = 0
     messages: int = 0
+    unfinished: bool = False  # the sweep's budget ran out; the next sweep goes on
 
     def __bool__(self) -> bool:
         return bool(
@@ -107,7 +110,12 @@ class Sweep:
     """One pass over every open task and live directive at ``now``."""
 
     def __init__(
-        self, session: AsyncSession, now: datetime, config: RemindersConfig, tz: ZoneInfo
+        self,
+        session: AsyncSession,
+        now: datetime,
+        config: RemindersConfig,
+        tz: ZoneInfo,
+        budget: int = BUDGET,
     ) -> None:
         self.session = session
         self.now = now
@@ -117,20 +125,24 @@ class Sweep:
         self.members = MemberRepository(session)
         self.notifier = Notifier(session, now)
         self.report = SweepReport()
-        self.escalator = escalation.Escalator(session, self.notifier, now, tz)
+        self.budget = escalation.Budget(budget)
+        self.escalator = escalation.Escalator(session, self.notifier, now, tz, self.budget)
 
     async def run(self) -> SweepReport:
         hushed = QuietHours(self.config.quiet_start, self.config.quiet_end, self.tz).active(
             self.now
         )
         depth = await self.repo.max_depth()
-        if not hushed:  # nothing about tasks is urgent enough to wake people up
-            for item in await self.repo.open_tasks():
-                await self._task(item, plan_timing(self.config, item.settings), depth)
         horizon = self.config.escalate_after + self.config.escalate_every * depth
         for directive in await self.repo.live_directives(self.now - horizon):
-            if directive.urgent or not hushed:
+            if (directive.urgent or not hushed) and not self.budget.spent:
                 await self._directive(directive, depth)
+        if not hushed:  # nothing about tasks is urgent enough to wake people up
+            for item in await self.repo.open_tasks():
+                if self.budget.spent:
+                    break
+                await self._task(item, plan_timing(self.config, item.settings), depth)
+        self.report.unfinished = self.budget.spent
         self.report.escalations = self.escalator.units
         self.report.messages += self.escalator.messages
         return self.report
@@ -163,19 +175,22 @@ class Sweep:
         if level:
             await self.escalator.directive(directive, level)
 
-    async def _claim_reminders(self, kind: Any, subject_id: int, point: datetime) -> Any:
+    async def _claim_reminders(
+        self, kind: DutyKind, subject_id: int, point: datetime
+    ) -> AsyncIterator[list[Duty]]:
         """Chunks of duties this process claimed the reminder at ``point`` for.
 
         A claimed duty's stamp leaves the query, so each round reads the next chunk; a round
         that claims nothing means another process is on the same rows, and it sends them.
         """
-        while True:
+        while not self.budget.spent:
             duties = await self.repo.due_for_reminder(kind, subject_id, point, self.now)
             if not duties:
                 return
             claimed = await self.repo.stamp_reminder(
                 kind, subject_id, [d.unit_id for d in duties], point
             )
+            self.budget.spend(len(claimed))
             mine = [d for d in duties if d.unit_id in claimed]
             if not mine:
                 return
@@ -212,7 +227,12 @@ class Sweep:
 
 
 async def sweep(
-    session: AsyncSession, now: datetime, config: RemindersConfig, tz: ZoneInfo
+    session: AsyncSession,
+    now: datetime,
+    config: RemindersConfig,
+    tz: ZoneInfo,
+    budget: int = BUDGET,
 ) -> SweepReport:
-    """Send every reminder, overdue notice and escalation due at ``now``, once."""
-    return await Sweep(session, now, config, tz).run()
+    """Send the reminders, overdue notices and escalations due at ``now``, each once (up to
+    ``budget`` units; the rest in the next sweep)."""
+    return await Sweep(session, now, config, tz, budget).run()

@@ -459,3 +459,27 @@ async def test_a_non_urgent_directive_written_at_night_waits_for_the_morning(
     )
     assert day.held_until is None
     assert [r.not_before for r in await w.inbox.new()] == [clock.now()]
+
+
+async def test_a_big_catch_up_is_spread_over_sweeps_without_losing_anything(
+    world: World,
+) -> None:
+    w = world
+    when = w.deadline + timedelta(hours=2)
+    w.clock.set(when)
+    first = await reminders.sweep(w.session, when, CONFIG, TZ, budget=1)
+    assert (first.overdue, first.escalations, first.unfinished) == (3, 0, True)
+    second = await reminders.sweep(w.session, when, CONFIG, TZ, budget=1)
+    assert (second.overdue, second.escalations, second.unfinished) == (0, 3, True)
+    third = await reminders.sweep(w.session, when, CONFIG, TZ, budget=1)
+    assert not third
+    assert not third.unfinished
+    got = await w.inbox.by_member()
+    assert got == {
+        w.px[0].id: 1,
+        w.px[1].id: 1,
+        w.tb.id: 1,
+        w.bc.id: 1,
+        w.district.id: 1,
+        w.committee.id: 1,
+    }

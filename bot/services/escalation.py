@@ -164,7 +164,7 @@ class Escalator:
         for coordinator in coordinators:
             lang = coordinator.language
             nobody = t(lang, "escalation.nobody")
-            lines = [
+            lines = (
                 t(
                     lang,
                     "escalation.unit_line" if d.state else "escalation.directive_unit_line",
@@ -174,11 +174,11 @@ class Escalator:
                     unreachable="" if d.unit_id in reachable else nobody,
                 )
                 for d in duties
-            ]
+            )
             text = "\n".join(
                 [
                     header(lang, unit, len(duties)),
-                    *bounded(lang, lines, len(lines)),
+                    *bounded(lang, lines, len(duties)),
                     t(lang, footer, id=subject_id),
                 ]
             )

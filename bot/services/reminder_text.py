@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 
 from bot.i18n import t
@@ -30,8 +31,9 @@ def duty_status(lang: str, duty: Duty) -> str:
     return t(lang, "remind.status", state=state, progress=duty.progress)
 
 
-def bounded(lang: str, lines: list[str], total: int) -> list[str]:
-    """As many of ``lines`` as fit in one message, then "… and N more" for the rest."""
+def bounded(lang: str, lines: Iterable[str], total: int) -> list[str]:
+    """As many of ``lines`` as fit in one message, then "… and N more" for the rest (a lazy
+    ``lines`` is rendered only as far as it fits)."""
     kept: list[str] = []
     size = 0
     for line in lines:

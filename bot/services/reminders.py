@@ -40,7 +40,7 @@ from storage.repositories.reminders import (
 )
 
 log = logging.getLogger(__name__)
-BUDGET = 20_000  # duties one sweep may claim (about a second's work; see bench/sweep.py)
+BUDGET = 10_000  # duties one sweep may claim (well under a second; see bench/sweep.py)
 
 
 @dataclass

@@ -483,3 +483,14 @@ async def test_a_big_catch_up_is_spread_over_sweeps_without_losing_anything(
         w.district.id: 1,
         w.committee.id: 1,
     }
+
+
+def test_a_long_list_of_units_fits_one_message() -> None:
+    from bot.services.reminder_text import bounded
+
+    lines = (f"• Công an xã số {i} (X-{i}): chưa báo cáo lần nào" for i in range(10_000))
+    kept = bounded("vi", lines, 10_000)
+    assert len("\n".join(kept)) < 3600
+    assert kept[0] == "• Công an xã số 0 (X-0): chưa báo cáo lần nào"
+    assert kept[-1] == f"… và {10_000 - (len(kept) - 1)} mục khác."
+    assert bounded("vi", ["a", "b"], 2) == ["a", "b"]

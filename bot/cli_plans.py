@@ -13,6 +13,7 @@ from bot.clock import SystemClock
 from bot.config import Config
 from bot.durations import format_duration
 from bot.i18n import t
+from bot.quiet import QuietHours
 from bot.services import plan_import, plan_settings
 from bot.services.authz import Actor
 from bot.services.errors import ServiceError
@@ -70,7 +71,9 @@ async def _import(config: Config, db: Database, args: argparse.Namespace) -> int
     try:
         spec = plan_import.parse_plan_file(args.file.name, args.file.read_bytes(), defaults)
         async with db.session() as session:
-            done = await plan_import.import_plan(session, SystemClock(), spec, config.tz)
+            done = await plan_import.import_plan(
+                session, SystemClock(), spec, config.tz, QuietHours.of(config)
+            )
     except PlanImportError as error:
         print(format_errors(lang, error.errors), file=sys.stderr)
         return 1

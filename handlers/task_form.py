@@ -16,6 +16,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot import callbacks
 from bot.context import FieldbotApp, FieldbotContext
 from bot.i18n import t
+from bot.quiet import QuietHours
 from bot.services import directives, drafts, plans
 from bot.services.authz import Action, NotAllowed
 from bot.services.directives import Target
@@ -313,6 +314,7 @@ async def _submit(
             await drafts.discard(session, member.id)
         await reply_key(update, lang, "compose.cancelled")
         return
+    quiet = QuietHours.of(runtime.config)
     async with runtime.db.session() as session:
         sent = await plans.create_task(
             session,
@@ -324,17 +326,17 @@ async def _submit(
             deadline=datetime.fromisoformat(data["deadline"]),
             target=Target.parse(data["target"]),
             tz=runtime.config.tz,
+            quiet=quiet,
         )
         await drafts.discard(session, member.id)
     runtime.wake_sender()
-    await reply_key(
-        update,
-        lang,
-        "taskform.assigned",
-        id=sent.task_id,
-        units=sent.unit_count,
-        members=sent.member_count,
+    text = t(
+        lang, "taskform.assigned", id=sent.task_id, units=sent.unit_count, members=sent.member_count
     )
+    now = runtime.clock.now()
+    if quiet.release(now) > now:
+        text += "\n" + t(lang, "taskform.held", when=local(quiet.release(now), runtime.config.tz))
+    await reply(update, text)
 
 
 def register(app: FieldbotApp) -> None:

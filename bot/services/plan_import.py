@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.config import ConfigError, RemindersConfig, reminders_for_plan
+from bot.quiet import QuietHours
 from bot.services import plans
 from bot.services.authz import Actor
 from bot.services.directives import Target, resolve
@@ -208,7 +209,11 @@ async def _plan_of(
 
 
 async def import_plan(
-    session: AsyncSession, clock: Clock, spec: PlanSpec, tz: ZoneInfo
+    session: AsyncSession,
+    clock: Clock,
+    spec: PlanSpec,
+    tz: ZoneInfo,
+    quiet: QuietHours | None = None,
 ) -> Imported:
     """Check every task, then write the plan (if new), the tasks and their assignments."""
     errors: list[RowError] = []
@@ -272,7 +277,7 @@ async def import_plan(
                 target=target,
             )
         )
-    notified = await plans.notify_plan_import(session, now, plan, written)
+    notified = await plans.notify_plan_import(session, now, plan, written, quiet)
     return Imported(
         plan.id, plan.code, created, len(written), sum(len(u) for _, u in written), notified
     )

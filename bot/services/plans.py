@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import callbacks
 from bot.clock import Clock
 from bot.i18n import t
+from bot.quiet import QuietHours
 from bot.services.authz import Action, Actor, require
 from bot.services.directives import Target, resolve
 from bot.services.errors import ServiceError
@@ -203,8 +204,10 @@ async def notify_assigned(
     plan: Plan,
     units: Sequence[Unit],
     tz: ZoneInfo,
+    quiet: QuietHours | None = None,
 ) -> int:
-    """One message per member of the assigned units, with the button to report."""
+    """One message per member of the assigned units, with the button to report (at night,
+    held until quiet hours end)."""
     members = await MemberRepository(session).active_in_units([u.id for u in units])
     languages = {m.language for m in members}
     texts = {lang: task_text(lang, task, plan, tz) for lang in languages}
@@ -213,7 +216,8 @@ async def notify_assigned(
         Copy(m, texts[m.language], buttons[m.language], f"task:{task.id}:u{m.unit_id}")
         for m in members
     ]
-    await Notifier(session, now).texts(copies, priority=Priority.BULK)
+    hold = quiet.release(now) if quiet else None
+    await Notifier(session, now, hold_until=hold).texts(copies, priority=Priority.BULK)
     return len(members)
 
 
@@ -228,6 +232,7 @@ async def create_task(
     deadline: datetime,
     target: Target,
     tz: ZoneInfo,
+    quiet: QuietHours | None = None,
 ) -> TaskSent:
     """Assign a new task of a plan to units in the actor's subtree and tell their members."""
     plan = await get_plan(session, plan_id)
@@ -241,14 +246,19 @@ async def create_task(
         deadline=deadline,
         target=target,
     )
-    count = await notify_assigned(session, clock.now(), task, plan, units, tz)
+    count = await notify_assigned(session, clock.now(), task, plan, units, tz, quiet)
     return TaskSent(task.id, len(units), count)
 
 
 async def notify_plan_import(
-    session: AsyncSession, now: datetime, plan: Plan, tasks: Sequence[tuple[Task, list[Unit]]]
+    session: AsyncSession,
+    now: datetime,
+    plan: Plan,
+    tasks: Sequence[tuple[Task, list[Unit]]],
+    quiet: QuietHours | None = None,
 ) -> int:
-    """After an import, each member hears once about all the new tasks of their unit."""
+    """After an import, each member hears once about all the new tasks of their unit (at
+    night, held until quiet hours end)."""
     by_unit: dict[int, list[Task]] = {}
     for task, units in tasks:
         for unit in units:
@@ -263,5 +273,6 @@ async def notify_plan_import(
             lines.append(t(member.language, "compose.and_more", count=len(own) - 30))
         lines.append(t(member.language, "task.imported_footer"))
         copies.append(Copy(member, "\n".join(lines), None, f"plan:{plan.id}:u{member.unit_id}"))
-    await Notifier(session, now).texts(copies, priority=Priority.BULK)
+    hold = quiet.release(now) if quiet else None
+    await Notifier(session, now, hold_until=hold).texts(copies, priority=Priority.BULK)
     return len(copies)

@@ -238,3 +238,19 @@ async def test_a_plan_file_may_set_its_own_reminder_timing(
     await plan_import.import_plan(session, clock, spec, TZ)
     plan = await session.scalar(select(Plan).where(Plan.code == "333/KH-BCĐ"))
     assert plan.settings == {"reminders": {"task_offsets": ["7d", "1d"], "overdue_every": "2d"}}
+
+
+async def test_tasks_assigned_at_night_reach_the_units_in_the_morning(
+    session: AsyncSession, clock: ManualClock
+) -> None:
+    from datetime import time
+
+    from bot.quiet import QuietHours
+
+    await _setup(session, clock)
+    quiet = QuietHours(time(21, 30), time(6, 30), TZ)
+    clock.set(datetime(2030, 7, 1, 22, 0, tzinfo=TZ))
+    spec = plan_import.parse_plan_file("plan.toml", PLAN_TOML.encode(), PlanSpec())
+    await plan_import.import_plan(session, clock, spec, TZ, quiet)
+    rows = list(await session.scalars(select(OutboxMessage)))
+    assert {r.not_before for r in rows} == {datetime(2030, 7, 2, 6, 30, tzinfo=TZ)}

@@ -27,7 +27,7 @@ from sqlalchemy.engine import make_url
 
 from bot.clock import SystemClock
 from bot.config import RemindersConfig
-from bot.services import reminders
+from bot.services import digests, reminders
 from bot.services.authz import Actor
 from bot.services.units import import_units
 from storage.db import Database
@@ -115,6 +115,16 @@ async def _fieldbot(db: Database, now: datetime, memory: bool) -> tuple[float, A
     return await _measure(run, memory)
 
 
+async def _digests(db: Database, now: datetime, memory: bool) -> tuple[float, Any]:
+    """One run of the digest job: HQ's and every province's coordinator over their subtree."""
+
+    async def run() -> int:
+        async with db.session() as session:
+            return await digests.send_digests(session, now, CONFIG, TZ)
+
+    return await _measure(run, memory)
+
+
 async def _peer(db: Database, now: datetime, memory: bool) -> tuple[float, Any]:
     async def run() -> int:
         due = 0
@@ -173,6 +183,11 @@ async def _moments(db: Database, memory: bool) -> dict[str, Any]:
     results["routine_all_stamped"] = {key: value}
     value, due = await _peer(db, weeks_later + timedelta(minutes=1), memory)
     results["routine_all_stamped_peer"] = {key: value, "due": due}
+    morning = datetime.combine(
+        (weeks_later + timedelta(days=1)).astimezone(TZ).date(), CONFIG.digest_time, TZ
+    )
+    value, sent = await _digests(db, morning, memory)
+    results["digests"] = {key: value, "coordinators": sent}
     return results
 
 

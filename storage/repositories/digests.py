@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, distinct, func, or_, select, update
+from sqlalchemy import ColumnElement, Row, Select, distinct, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -43,6 +43,18 @@ class DigestRepository:
     def __init__(self, session: AsyncSession, limit: int = 8) -> None:
         self.session = session
         self.limit = limit
+        self._whole_tree: str | None = None
+
+    async def _under(self, column: Any, path: str) -> ColumnElement[bool]:
+        """``column`` (a unit id) lies in the subtree at ``path``: the subtree's units are
+        found first, then their rows through the unit-id indexes (instead of every row being
+        joined to its unit and tested); the root of a one-rooted tree needs no test at all."""
+        if self._whole_tree is None:
+            roots = list(await self.session.scalars(select(Unit.path).where(Unit.depth == 0)))
+            self._whole_tree = roots[0] if len(roots) == 1 else ""
+        if path == self._whole_tree:
+            return true()
+        return column.in_(select(Unit.id).where(_in(path)))
 
     async def due_recipients(self, due: datetime, limit: int) -> list[Member]:
         """Active coordinators and admins whose digest for ``due`` has not gone out."""
@@ -76,13 +88,11 @@ class DigestRepository:
         """(reports, units that reported) received in ``[since, until)``."""
         row = (
             await self.session.execute(
-                select(func.count(), func.count(distinct(TaskReport.unit_id)))
-                .join(Unit, Unit.id == TaskReport.unit_id)
-                .where(
-                    _in(path),
-                    TaskReport.kind == ReportKind.REPORT,
+                select(func.count(), func.count(distinct(TaskReport.unit_id))).where(
                     TaskReport.received_at >= since,
                     TaskReport.received_at < until,
+                    await self._under(TaskReport.unit_id, path),
+                    TaskReport.kind == ReportKind.REPORT,
                 )
             )
         ).one()
@@ -98,7 +108,7 @@ class DigestRepository:
     async def blocked(self, path: str) -> Listing:
         """Units stuck (gặp khó khăn) on open tasks."""
         where = (
-            _in(path),
+            await self._under(TaskAssignment.unit_id, path),
             TaskAssignment.state == TaskState.BLOCKED,
             Task.closed_at.is_(None),
         )
@@ -117,10 +127,9 @@ class DigestRepository:
         base = (
             select(Task.id, Task.title, Task.deadline, func.count())
             .select_from(TaskAssignment)
-            .join(Unit, Unit.id == TaskAssignment.unit_id)
             .join(Task, Task.id == TaskAssignment.task_id)
             .where(
-                _in(path),
+                await self._under(TaskAssignment.unit_id, path),
                 Task.closed_at.is_(None),
                 Task.deadline < now,
                 TaskAssignment.state != TaskState.DONE,
@@ -135,9 +144,12 @@ class DigestRepository:
         base = (
             select(Directive.id, Directive.text, Directive.ack_by, func.count())
             .select_from(DirectiveTarget)
-            .join(Unit, Unit.id == DirectiveTarget.unit_id)
             .join(Directive, Directive.id == DirectiveTarget.directive_id)
-            .where(_in(path), Directive.ack_by >= since, DirectiveTarget.confirmed_at.is_(None))
+            .where(
+                await self._under(DirectiveTarget.unit_id, path),
+                Directive.ack_by >= since,
+                DirectiveTarget.confirmed_at.is_(None),
+            )
             .group_by(Directive.id, Directive.text, Directive.ack_by)
         )
         count = select(func.count()).select_from(base.subquery())

@@ -23,7 +23,7 @@ from bot.timefmt import local
 from storage.models import Member
 from storage.repositories.digests import DigestRepository, Listing
 
-BATCH = 200  # recipients per run; the rest follow a minute later
+BATCH = 100  # recipients per run (a few seconds of reading); the rest follow a minute later
 TITLE = 60
 DIRECTIVE_WINDOW = timedelta(days=7)  # older unconfirmed directives were escalated already
 
@@ -120,16 +120,15 @@ async def send_digests(
     recipients = await repo.due_recipients(due, BATCH)
     if not recipients:
         return 0
+    # Read everything first and write at the end: on SQLite the first write takes the
+    # database's write lock, which members' own reports must not wait behind.
+    texts = {m.id: await digest_text(repo, m, due, now, tz) for m in recipients}
     claimed = await repo.claim([m.id for m in recipients], due)
     notifier = Notifier(session, now)
     sent = 0
     for member in recipients:
-        if member.id not in claimed:
-            continue
-        text = await digest_text(repo, member, due, now, tz)
-        if text is not None:
-            notifier.text(
-                member, text, ref=f"digest:{due.date().isoformat()}", priority=Priority.BULK
-            )
+        text = texts[member.id]
+        if member.id in claimed and text is not None:
+            notifier.text(member, text, ref=f"digest:{due:%Y-%m-%d}", priority=Priority.BULK)
             sent += 1
     return sent

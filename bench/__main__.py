@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import rollup, scenarios, sweep
-from bench.harness import emulator_process, temp_db
+from bench.harness import emulator_process, national_tree, temp_db
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -37,15 +37,12 @@ async def _import_units(count: int) -> float:
     from storage.db import Database
     from storage.migrate import upgrade
 
-    rows = ["code,name,level,parent_code", "HQ,Bộ,ministry,"]
-    rows += [f"P{p},Tỉnh {p},province,HQ" for p in range(63)]
-    rows += [f"C{i},Xã {i},commune,P{i % 63}" for i in range(count - 64)]
     async with temp_db() as url:
         db = Database(url)
         await upgrade(db.engine)
         started = time.perf_counter()
         async with db.session() as session:
-            await import_units(session, SystemClock(), Actor.system(), "\n".join(rows).encode())
+            await import_units(session, SystemClock(), Actor.system(), national_tree(count))
         elapsed = time.perf_counter() - started
         await db.dispose()
     return elapsed

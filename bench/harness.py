@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,7 +25,7 @@ from bot.services.directives import Target, send_directive
 from bot.services.units import import_units
 from storage.db import Database
 from storage.migrate import upgrade
-from storage.models import Member, MemberStatus, Role
+from storage.models import Member, MemberStatus, Plan, Role
 from storage.repositories.units import UnitRepository
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -91,6 +91,29 @@ async def emulator_process() -> AsyncIterator[Emulator]:
 
 def bot_config(emu: Emulator, db_url: str, **outbox: Any) -> Config:
     return config_for_emulator(emu.base_url, emu.token, db_url, request_timeout=30, **outbox)
+
+
+def national_tree(units: int) -> bytes:
+    """A units CSV: the committee, 63 provinces and communes under them, ``units`` in all."""
+    rows = ["code,name,level,parent_code", "HQ,Bộ,ministry,"]
+    rows += [f"P{p},Tỉnh {p},province,HQ" for p in range(63)]
+    rows += [f"C{i},Xã {i},commune,P{i % 63}" for i in range(units - 64)]
+    return "\n".join(rows).encode()
+
+
+async def bench_plan(session: Any, now: datetime) -> Plan:
+    """The plan the task benchmarks hang their tasks on, owned by the committee."""
+    plan = Plan(
+        code="333",
+        title="bench",
+        event_date=date(2030, 8, 19),
+        owner_unit_id=1,
+        settings={},
+        created_at=now,
+    )
+    session.add(plan)
+    await session.flush()
+    return plan
 
 
 @asynccontextmanager

@@ -8,41 +8,30 @@ from __future__ import annotations
 
 import random
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, select
 
+from bench.harness import bench_plan, national_tree
 from bot.clock import SystemClock
 from bot.services.authz import Actor
 from bot.services.units import import_units
 from storage.db import Database
 from storage.migrate import upgrade
-from storage.models import Plan, Task, TaskAssignment, TaskState, Unit
+from storage.models import Task, TaskAssignment, TaskState, Unit
 from storage.repositories.tasks import TaskRepository
 
 STATES = list(TaskState)
 
 
 async def _seed(db: Database, units: int, tasks: int) -> None:
-    rows = ["code,name,level,parent_code", "HQ,Bộ,ministry,"]
-    rows += [f"P{p},Tỉnh {p},province,HQ" for p in range(63)]
-    rows += [f"C{i},Xã {i},commune,P{i % 63}" for i in range(units - 64)]
     now = datetime.now(UTC)
     rng = random.Random(3)
     async with db.session() as session:
-        await import_units(session, SystemClock(), Actor.system(), "\n".join(rows).encode())
+        await import_units(session, SystemClock(), Actor.system(), national_tree(units))
         unit_ids = list(await session.scalars(select(Unit.id)))
-        plan = Plan(
-            code="333",
-            title="bench",
-            event_date=date(2030, 8, 19),
-            owner_unit_id=1,
-            settings={},
-            created_at=now,
-        )
-        session.add(plan)
-        await session.flush()
+        plan = await bench_plan(session, now)
         for number in range(tasks):
             task = Task(
                 plan_id=plan.id,

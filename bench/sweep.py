@@ -17,7 +17,7 @@ import shutil
 import time
 import tracemalloc
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert, select
 from sqlalchemy.engine import make_url
 
+from bench.harness import bench_plan, national_tree
 from bot.clock import SystemClock
 from bot.config import RemindersConfig
 from bot.services import digests, reminders
@@ -32,7 +33,7 @@ from bot.services.authz import Actor
 from bot.services.units import import_units
 from storage.db import Database
 from storage.migrate import upgrade
-from storage.models import Member, MemberStatus, Plan, Role, Task, TaskAssignment, TaskState, Unit
+from storage.models import Member, MemberStatus, Role, Task, TaskAssignment, TaskState, Unit
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 T0 = datetime(2030, 7, 1, 2, 0, tzinfo=UTC)  # 09:00 in Hà Nội: outside quiet hours
@@ -41,12 +42,9 @@ CONFIG = RemindersConfig()
 
 async def _seed(db: Database, units: int, tasks: int) -> None:
     """One officer per unit, a coordinator per province; deadlines an hour apart."""
-    rows = ["code,name,level,parent_code", "HQ,Bộ,ministry,"]
-    rows += [f"P{p},Tỉnh {p},province,HQ" for p in range(63)]
-    rows += [f"C{i},Xã {i},commune,P{i % 63}" for i in range(units - 64)]
     rng = random.Random(5)
     async with db.session() as session:
-        await import_units(session, SystemClock(), Actor.system(), "\n".join(rows).encode())
+        await import_units(session, SystemClock(), Actor.system(), national_tree(units))
         found = (await session.execute(select(Unit.id, Unit.depth))).all()
         people = [
             {
@@ -64,16 +62,7 @@ async def _seed(db: Database, units: int, tasks: int) -> None:
         ]
         for start in range(0, len(people), 5000):
             await session.execute(insert(Member), people[start : start + 5000])
-        plan = Plan(
-            code="333",
-            title="bench",
-            event_date=date(2030, 8, 19),
-            owner_unit_id=1,
-            settings={},
-            created_at=T0,
-        )
-        session.add(plan)
-        await session.flush()
+        plan = await bench_plan(session, T0)
         for number in range(tasks):
             task = Task(
                 plan_id=plan.id,

@@ -128,19 +128,7 @@ class ReminderRepository:
         self, kind: DutyKind, subject_id: int, unit_ids: Sequence[int], point: datetime
     ) -> set[int]:
         """Claim the reminder for ``point``; returns the units this process claimed."""
-        stmt = (
-            update(kind.model)
-            .where(
-                kind.subject == subject_id,
-                kind.model.unit_id.in_(list(unit_ids)),
-                kind.pending(),
-                kind.model.last_reminder_due < point,
-            )
-            .values(last_reminder_due=point)
-            .returning(kind.model.unit_id)
-            .execution_options(synchronize_session=False)
-        )
-        return set((await self.session.scalars(stmt)).all())
+        return await self._claim(kind, subject_id, unit_ids, "last_reminder_due", point)
 
     async def due_for_escalation(
         self, kind: DutyKind, subject_id: int, level: int, now: datetime
@@ -157,15 +145,23 @@ class ReminderRepository:
         self, kind: DutyKind, subject_id: int, unit_ids: Sequence[int], level: int
     ) -> set[int]:
         """Claim escalation to ``level`` for these units; returns the units this process claimed."""
+        return await self._claim(kind, subject_id, unit_ids, "escalation_level", level)
+
+    async def _claim(
+        self, kind: DutyKind, subject_id: int, unit_ids: Sequence[int], stamp: str, value: Any
+    ) -> set[int]:
+        """Move ``stamp`` forward to ``value`` where it is still behind: the one conditional
+        UPDATE that decides which process sends what."""
+        column = getattr(kind.model, stamp)
         stmt = (
             update(kind.model)
             .where(
                 kind.subject == subject_id,
                 kind.model.unit_id.in_(list(unit_ids)),
                 kind.pending(),
-                kind.model.escalation_level < level,
+                column < value,
             )
-            .values(escalation_level=level)
+            .values({stamp: value})
             .returning(kind.model.unit_id)
             .execution_options(synchronize_session=False)
         )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.config import Config
+from bot.config import Config, RemindersConfig
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,11 @@ class QuietHours:
 
     @classmethod
     def of(cls, config: Config) -> QuietHours:
-        return cls(config.reminders.quiet_start, config.reminders.quiet_end, config.tz)
+        return cls.within(config.reminders, config.tz)
+
+    @classmethod
+    def within(cls, reminders: RemindersConfig, tz: ZoneInfo) -> QuietHours:
+        return cls(reminders.quiet_start, reminders.quiet_end, tz)
 
     def active(self, now: datetime) -> bool:
         if self.start == self.end:
@@ -38,3 +42,8 @@ class QuietHours:
         if end <= local_now:
             end += timedelta(days=1)
         return end.astimezone(UTC)
+
+    def hold(self, now: datetime) -> datetime | None:
+        """When a non-urgent message written ``now`` may go: None if at once."""
+        release = self.release(now)
+        return release if release > now else None

@@ -314,7 +314,6 @@ async def _submit(
             await drafts.discard(session, member.id)
         await reply_key(update, lang, "compose.cancelled")
         return
-    quiet = QuietHours.of(runtime.config)
     async with runtime.db.session() as session:
         sent = await plans.create_task(
             session,
@@ -326,16 +325,15 @@ async def _submit(
             deadline=datetime.fromisoformat(data["deadline"]),
             target=Target.parse(data["target"]),
             tz=runtime.config.tz,
-            quiet=quiet,
+            quiet=QuietHours.of(runtime.config),
         )
         await drafts.discard(session, member.id)
     runtime.wake_sender()
     text = t(
         lang, "taskform.assigned", id=sent.task_id, units=sent.unit_count, members=sent.member_count
     )
-    now = runtime.clock.now()
-    if quiet.release(now) > now:
-        text += "\n" + t(lang, "taskform.held", when=local(quiet.release(now), runtime.config.tz))
+    if sent.held_until is not None:
+        text += "\n" + t(lang, "taskform.held", when=local(sent.held_until, runtime.config.tz))
     await reply(update, text)
 
 

@@ -32,7 +32,7 @@ def digest_due(config: RemindersConfig, tz: ZoneInfo, now: datetime) -> datetime
     """Today's digest time, once it has come (outside quiet hours); else None."""
     local_now = now.astimezone(tz)
     due = datetime.combine(local_now.date(), config.digest_time, tz)
-    if due > local_now or QuietHours(config.quiet_start, config.quiet_end, tz).active(now):
+    if due > local_now or QuietHours.within(config, tz).active(now):
         return None
     return due.astimezone(UTC)
 

@@ -75,11 +75,8 @@ class Sent:
 
 
 def _quiet_hold(quiet: QuietHours | None, urgent: bool, now: datetime) -> datetime | None:
-    """When a non-urgent directive written at night goes out; None if it goes now."""
-    if quiet is None or urgent:
-        return None
-    release = quiet.release(now)
-    return release if release > now else None
+    """When a directive written now goes out: urgent ones at once, others after quiet hours."""
+    return quiet.hold(now) if quiet is not None and not urgent else None
 
 
 class Confirmed(StrEnum):

@@ -44,6 +44,7 @@ class TaskSent:
     task_id: int
     unit_count: int
     member_count: int
+    held_until: datetime | None = None  # quiet hours: when the units will hear of it
 
 
 def parse_deadline(text: str, event_date: date, now: datetime, tz: ZoneInfo) -> datetime | None:
@@ -204,10 +205,10 @@ async def notify_assigned(
     plan: Plan,
     units: Sequence[Unit],
     tz: ZoneInfo,
-    quiet: QuietHours | None = None,
+    hold: datetime | None = None,
 ) -> int:
-    """One message per member of the assigned units, with the button to report (at night,
-    held until quiet hours end)."""
+    """One message per member of the assigned units, with the button to report (held until
+    ``hold``, if given: quiet hours)."""
     members = await MemberRepository(session).active_in_units([u.id for u in units])
     languages = {m.language for m in members}
     texts = {lang: task_text(lang, task, plan, tz) for lang in languages}
@@ -216,7 +217,6 @@ async def notify_assigned(
         Copy(m, texts[m.language], buttons[m.language], f"task:{task.id}:u{m.unit_id}")
         for m in members
     ]
-    hold = quiet.release(now) if quiet else None
     await Notifier(session, now, hold_until=hold).texts(copies, priority=Priority.BULK)
     return len(members)
 
@@ -246,8 +246,9 @@ async def create_task(
         deadline=deadline,
         target=target,
     )
-    count = await notify_assigned(session, clock.now(), task, plan, units, tz, quiet)
-    return TaskSent(task.id, len(units), count)
+    hold = quiet.hold(clock.now()) if quiet is not None else None
+    count = await notify_assigned(session, clock.now(), task, plan, units, tz, hold)
+    return TaskSent(task.id, len(units), count, hold)
 
 
 async def notify_plan_import(
@@ -273,6 +274,6 @@ async def notify_plan_import(
             lines.append(t(member.language, "compose.and_more", count=len(own) - 30))
         lines.append(t(member.language, "task.imported_footer"))
         copies.append(Copy(member, "\n".join(lines), None, f"plan:{plan.id}:u{member.unit_id}"))
-    hold = quiet.release(now) if quiet else None
+    hold = quiet.hold(now) if quiet is not None else None
     await Notifier(session, now, hold_until=hold).texts(copies, priority=Priority.BULK)
     return len(copies)

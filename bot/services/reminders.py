@@ -129,9 +129,7 @@ class Sweep:
         self.escalator = escalation.Escalator(session, self.notifier, now, tz, self.budget)
 
     async def run(self) -> SweepReport:
-        hushed = QuietHours(self.config.quiet_start, self.config.quiet_end, self.tz).active(
-            self.now
-        )
+        hushed = QuietHours.within(self.config, self.tz).active(self.now)
         depth = await self.repo.max_depth()
         horizon = self.config.escalate_after + self.config.escalate_every * depth
         for directive in await self.repo.live_directives(self.now - horizon):

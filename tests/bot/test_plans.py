@@ -252,5 +252,35 @@ async def test_tasks_assigned_at_night_reach_the_units_in_the_morning(
     clock.set(datetime(2030, 7, 1, 22, 0, tzinfo=TZ))
     spec = plan_import.parse_plan_file("plan.toml", PLAN_TOML.encode(), PlanSpec())
     await plan_import.import_plan(session, clock, spec, TZ, quiet)
+    morning = datetime(2030, 7, 2, 6, 30, tzinfo=TZ)
     rows = list(await session.scalars(select(OutboxMessage)))
-    assert {r.not_before for r in rows} == {datetime(2030, 7, 2, 6, 30, tzinfo=TZ)}
+    assert {r.not_before for r in rows} == {morning}
+    coordinator = await make_member(session, clock, "HN", Role.COORDINATOR)
+    plan = await session.scalar(select(Plan).where(Plan.code == "333/KH-BCĐ"))
+    sent = await plans.create_task(
+        session,
+        clock,
+        coordinator.actor,
+        plan.id,
+        title="Treo băng rôn",
+        description="",
+        deadline=clock.now() + timedelta(days=5),
+        target=Target.parse("list:HN-BD-TB"),
+        tz=TZ,
+        quiet=quiet,
+    )
+    assert sent.held_until == morning
+    clock.set(datetime(2030, 7, 2, 9, 0, tzinfo=TZ))  # by day nothing waits
+    sent = await plans.create_task(
+        session,
+        clock,
+        coordinator.actor,
+        plan.id,
+        title="Kiểm tra loa đài",
+        description="",
+        deadline=clock.now() + timedelta(days=5),
+        target=Target.parse("list:HN-BD-TB"),
+        tz=TZ,
+        quiet=quiet,
+    )
+    assert sent.held_until is None

@@ -31,7 +31,7 @@ def _plain(value: Any) -> Any:
 
 
 async def _import_units(count: int) -> float:
-    from bot.clock import SystemClock
+    from bot.core.clock import SystemClock
     from bot.services.authz import Actor
     from bot.services.units import import_units
     from storage.db import Database

@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlalchemy import insert
 
-from bot.clock import SystemClock
-from bot.config import Config
+from bot.core.clock import SystemClock
+from bot.core.config import Config
 from bot.emulator.config import config_for_emulator
 from bot.services.authz import Actor
 from bot.services.directives import Target, send_directive

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from bench.harness import bench_plan, national_tree
-from bot.clock import SystemClock
+from bot.core.clock import SystemClock
 from bot.services.authz import Actor
 from bot.services.units import import_units
 from storage.db import Database

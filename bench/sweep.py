@@ -26,8 +26,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import make_url
 
 from bench.harness import bench_plan, national_tree
-from bot.clock import SystemClock
-from bot.config import RemindersConfig
+from bot.core.clock import SystemClock
+from bot.core.config import RemindersConfig
 from bot.services import digests, reminders
 from bot.services.authz import Actor
 from bot.services.units import import_units

@@ -13,17 +13,18 @@ from telegram import BotCommand
 from telegram.error import TelegramError
 from telegram.ext import ApplicationBuilder, ContextTypes
 
-from bot.clock import Clock, SystemClock
-from bot.commands import GUEST
-from bot.config import Config
 from bot.context import RUNTIME_KEY, FieldbotApp, FieldbotContext
-from bot.http import AiohttpRequest
-from bot.i18n import t
-from bot.outbox import OutboxSender
-from bot.pacing import ChatSpacing, Pacer
-from bot.ratelimit import PacedRateLimiter
+from bot.core.clock import Clock, SystemClock
+from bot.core.config import Config
+from bot.core.i18n import t
+from bot.delivery.http import AiohttpRequest
+from bot.delivery.outbox import OutboxSender
+from bot.delivery.pacing import ChatSpacing, Pacer
+from bot.delivery.ratelimit import PacedRateLimiter
 from bot.runtime import Runtime
 from bot.scheduler import Scheduler
+from bot.services import members
+from bot.services.commands import GUEST
 from bot.tapqueue import TapQueue
 from handlers import (
     account,
@@ -111,7 +112,15 @@ async def _post_init(app: Any) -> None:
     except TelegramError:  # menus are a convenience; the bot works without them
         log.warning("could not set the default command menu", exc_info=True)
     runtime.sender = OutboxSender(
-        runtime.db, app.bot, runtime.clock, config.outbox, runtime.pacer, runtime.spacing
+        runtime.db,
+        app.bot,
+        runtime.clock,
+        config.outbox,
+        runtime.pacer,
+        runtime.spacing,
+        lambda session, member_id, reason: members.mark_unreachable(
+            session, runtime.clock, member_id, reason
+        ),
     )
     await runtime.sender.start()
     runtime.taps = TapQueue(runtime.db, runtime.clock, config.tz)

@@ -7,8 +7,8 @@ import contextlib
 import signal
 
 from bot.app import build_application
-from bot.clock import Clock
-from bot.config import Config
+from bot.core.clock import Clock
+from bot.core.config import Config
 
 
 async def serve(

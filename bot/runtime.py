@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from bot.clock import Clock
-from bot.config import Config
-from bot.pacing import ChatSpacing, Pacer
+from bot.core.clock import Clock
+from bot.core.config import Config
+from bot.delivery.pacing import ChatSpacing, Pacer
 from storage.db import Database
 
 if TYPE_CHECKING:
-    from bot.outbox import OutboxSender
+    from bot.delivery.outbox import OutboxSender
     from bot.scheduler import Scheduler
     from bot.tapqueue import TapQueue
 

@@ -11,7 +11,7 @@ import contextlib
 import logging
 from zoneinfo import ZoneInfo
 
-from bot.clock import Clock
+from bot.core.clock import Clock
 from bot.services.confirmations import Tap, TapResult, confirm_taps
 from storage.db import Database
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot import callbacks
-from bot.commands import commands_for
-from bot.config import LANGUAGES
 from bot.context import FieldbotApp, FieldbotContext
-from bot.i18n import t, t_or
+from bot.core import callbacks
+from bot.core.config import LANGUAGES
+from bot.core.i18n import t, t_or
+from bot.core.timefmt import local
 from bot.services import members as member_service
+from bot.services.commands import commands_for
 from bot.services.members import MemberView, role_label, status_label
 from bot.services.notify import Button
-from bot.timefmt import local
 from handlers.common import current_member, language, registered_member, reply, reply_key
 
 

@@ -7,9 +7,9 @@ from typing import TypeVar
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
-from bot import callbacks
 from bot.context import FieldbotContext
-from bot.i18n import t
+from bot.core import callbacks
+from bot.core.i18n import t
 from bot.services import drafts
 from bot.services.authz import Action, NotAllowed, authorize
 from bot.services.errors import ServiceError

@@ -15,16 +15,16 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot import callbacks
 from bot.context import FieldbotApp, FieldbotContext
-from bot.i18n import t, t_or
-from bot.quiet import QuietHours
+from bot.core import callbacks
+from bot.core.i18n import t, t_or
+from bot.core.timefmt import local, parse_when
 from bot.services import directives, drafts
 from bot.services.authz import Action, NotAllowed
 from bot.services.directives import DirectiveError, Target
 from bot.services.members import MemberView
 from bot.services.notify import Button
-from bot.timefmt import local, parse_when
+from bot.services.quiet import QuietHours
 from handlers.common import member_allowed, pressed_in_form, registered_member, reply, reply_key
 
 DEADLINE_HOURS = ("4", "24", "48", "72", "168")

@@ -5,16 +5,16 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot import callbacks
 from bot.context import FieldbotApp, FieldbotContext
-from bot.i18n import t
+from bot.core import callbacks
+from bot.core.i18n import t
+from bot.core.timefmt import local
 from bot.services import directive_views, directives, drafts
 from bot.services.authz import NotAllowed
 from bot.services.confirmations import Tap
 from bot.services.directive_views import DirectiveLine, Status
 from bot.services.directives import Confirmed, DirectiveError
 from bot.services.notify import Button
-from bot.timefmt import local
 from handlers.common import (
     keyboard,
     pressed,

@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot.context import FieldbotApp, FieldbotContext
-from bot.i18n import t
+from bot.core.i18n import t
 from handlers.common import current_member, language, reply_key
 
 log = logging.getLogger(__name__)

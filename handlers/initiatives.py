@@ -9,15 +9,15 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot import callbacks
 from bot.context import FieldbotApp, FieldbotContext
-from bot.i18n import t
+from bot.core import callbacks
+from bot.core.i18n import t
+from bot.core.timefmt import local
 from bot.services import drafts, initiatives, reports
 from bot.services.authz import Action, NotAllowed, authorize
 from bot.services.errors import ServiceError
 from bot.services.members import MemberView
 from bot.services.notify import Button
-from bot.timefmt import local
 from handlers.common import (
     explain,
     member_allowed,

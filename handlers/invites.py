@@ -9,16 +9,15 @@ from telegram import Update
 from telegram.ext import CommandHandler
 
 from bot.context import FieldbotApp, FieldbotContext
-from bot.durations import parse_duration
-from bot.i18n import t
-from bot.qr import qr_png
+from bot.core.i18n import t
+from bot.core.parsing import parse_duration
+from bot.core.qr import qr_png
+from bot.core.timefmt import local
 from bot.services import onboarding
-from bot.services.authz import NotAllowed
+from bot.services.authz import NotAllowed, Role
 from bot.services.members import role_label
 from bot.services.onboarding import InvalidInvitation, UnknownUnit
-from bot.timefmt import local
 from handlers.common import registered_member, reply_key
-from storage.models import Role
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,14 @@ import re
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot import callbacks
 from bot.context import FieldbotApp, FieldbotContext
-from bot.i18n import t
+from bot.core import callbacks
+from bot.core.i18n import t
+from bot.core.timefmt import local
 from bot.services import onboarding
 from bot.services.authz import NotAllowed
 from bot.services.members import role_label, status_label
 from bot.services.onboarding import Decided, Redeemed, TelegramIdentity
-from bot.timefmt import local
 from handlers.common import current_member, language, reply_key
 
 CODE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")

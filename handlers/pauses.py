@@ -6,11 +6,11 @@ from telegram import Update
 from telegram.ext import CommandHandler
 
 from bot.context import FieldbotApp, FieldbotContext
-from bot.i18n import t
+from bot.core.i18n import t
+from bot.core.timefmt import local
 from bot.services import pauses
 from bot.services.authz import Action, NotAllowed
 from bot.services.errors import ServiceError
-from bot.timefmt import local
 from handlers.common import explain, member_allowed, reply, reply_key
 
 

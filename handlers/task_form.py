@@ -13,17 +13,17 @@ from typing import Any
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot import callbacks
 from bot.context import FieldbotApp, FieldbotContext
-from bot.i18n import t
-from bot.quiet import QuietHours
+from bot.core import callbacks
+from bot.core.i18n import t
+from bot.core.timefmt import local
 from bot.services import directives, drafts, plans
 from bot.services.authz import Action, NotAllowed
 from bot.services.directives import Target
 from bot.services.errors import ServiceError
 from bot.services.members import MemberView
 from bot.services.notify import Button
-from bot.timefmt import local
+from bot.services.quiet import QuietHours
 from handlers import task_views
 from handlers.common import (
     explain,

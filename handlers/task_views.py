@@ -9,18 +9,18 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler
 
-from bot import callbacks
 from bot.context import FieldbotApp, FieldbotContext
-from bot.i18n import t
+from bot.core import callbacks
+from bot.core.i18n import t
+from bot.core.timefmt import local
 from bot.services import drafts, reports, task_views
 from bot.services.authz import NotAllowed
 from bot.services.errors import ServiceError
 from bot.services.members import MemberView
 from bot.services.notify import Button
-from bot.timefmt import local
+from bot.services.reports import ReportKind, TaskState
 from handlers.common import explain, keyboard, pressed, reply, split_text
 from handlers.tasks import STATE_ICONS, state_label
-from storage.models import ReportKind, TaskState
 
 MAX_UNITS_PER_STATE = 30
 STATE_ORDER = (TaskState.BLOCKED, TaskState.NOT_STARTED, TaskState.IN_PROGRESS, TaskState.DONE)

@@ -13,16 +13,16 @@ from typing import Any
 from telegram import Message, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot import callbacks
 from bot.context import FieldbotApp, FieldbotContext
-from bot.i18n import t
+from bot.core import callbacks
+from bot.core.i18n import t
+from bot.core.timefmt import local
 from bot.services import drafts, reports, task_views
 from bot.services.authz import NotAllowed
 from bot.services.errors import ServiceError
 from bot.services.members import MemberView
 from bot.services.notify import Button
-from bot.services.reports import Attachment, Reported
-from bot.timefmt import local
+from bot.services.reports import Attachment, Reported, TaskState
 from handlers import fallback
 from handlers.common import (
     answer_or_reply,
@@ -32,7 +32,6 @@ from handlers.common import (
     registered_member,
     reply,
 )
-from storage.models import TaskState
 
 NOTE_WINDOW = timedelta(minutes=30)  # after a report, text and files join it for this long
 STATE_ICONS = {

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
-from bot.clock import ManualClock
+from bot.core.clock import ManualClock
 from storage.db import make_engine
 from storage.migrate import upgrade
 

@@ -6,7 +6,7 @@ import itertools
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
+from bot.core.clock import Clock
 from bot.services.authz import Actor
 from bot.services.members import MemberView, view_of
 from bot.services.units import import_units

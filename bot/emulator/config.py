@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from bot.config import Config, DatabaseConfig, OutboxConfig, TelegramConfig
+from bot.core.config import Config, DatabaseConfig, OutboxConfig, TelegramConfig
 
 
 def config_for_emulator(

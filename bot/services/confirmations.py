@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
+from bot.core.clock import Clock
 from bot.services.authz import Action, authorize
 from bot.services.directives import Confirmed, ConfirmResult, directive_text, unit_ref
 from bot.services.members import MemberView, view_of

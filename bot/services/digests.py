@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import RemindersConfig
-from bot.i18n import t
-from bot.quiet import QuietHours
+from bot.core.config import RemindersConfig
+from bot.core.i18n import t
+from bot.core.timefmt import local
 from bot.services.notify import Notifier, Priority
-from bot.timefmt import local
+from bot.services.quiet import QuietHours
 from storage.models import Member
 from storage.repositories.digests import DigestRepository, Listing
 

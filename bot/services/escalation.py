@@ -18,11 +18,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import t
+from bot.core.i18n import t
+from bot.core.timefmt import local
 from bot.services.members import coordinators_over
 from bot.services.notify import Notifier, Priority
 from bot.services.reminder_text import bounded, duty_status, span
-from bot.timefmt import local
 from storage.models import Directive, Member, Unit
 from storage.repositories.members import MemberRepository
 from storage.repositories.reminders import (

@@ -8,9 +8,9 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import callbacks
-from bot.clock import Clock
-from bot.i18n import t
+from bot.core import callbacks
+from bot.core.clock import Clock
+from bot.core.i18n import t
 from bot.services.authz import Action, Actor, require
 from bot.services.members import coordinators_over
 from bot.services.notify import Button, Copy, Notifier, Priority

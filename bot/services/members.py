@@ -7,9 +7,9 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
-from bot.config import LANGUAGES
-from bot.i18n import t
+from bot.core.clock import Clock
+from bot.core.config import LANGUAGES
+from bot.core.i18n import t
 from bot.services.authz import Action, Actor, require
 from bot.services.notify import Notifier, Priority
 from storage.models import Member, MemberStatus, Role

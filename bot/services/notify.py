@@ -13,8 +13,8 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.commands import commands_for
-from bot.i18n import t
+from bot.core.i18n import t
+from bot.services.commands import commands_for
 from storage.models import Member, MemberStatus, OutboxMessage, OutboxStatus, Role
 from storage.repositories.outbox import OutboxRepository
 

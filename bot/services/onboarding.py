@@ -10,10 +10,10 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import callbacks
-from bot.clock import Clock
-from bot.config import OnboardingConfig
-from bot.i18n import t
+from bot.core import callbacks
+from bot.core.clock import Clock
+from bot.core.config import OnboardingConfig
+from bot.core.i18n import t
 from bot.services.authz import INVITE_ACTION, Action, Actor, authorize, require
 from bot.services.members import MemberView, coordinators_over, role_label, view_of
 from bot.services.notify import Button, Notifier, Priority

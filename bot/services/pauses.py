@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
+from bot.core.clock import Clock
+from bot.core.timefmt import parse_when
 from bot.services.authz import Action, Actor, require
 from bot.services.errors import ServiceError
-from bot.timefmt import parse_when
 from storage.models import ReminderPause, Unit
 from storage.repositories.audit import AuditRepository
 from storage.repositories.reminders import PauseRepository

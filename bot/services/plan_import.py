@@ -18,13 +18,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
-from bot.config import ConfigError, RemindersConfig, reminders_for_plan
-from bot.quiet import QuietHours
+from bot.core.clock import Clock
+from bot.core.config import ConfigError, RemindersConfig, reminders_for_plan
 from bot.services import plans
 from bot.services.authz import Actor
 from bot.services.directives import Target, resolve
 from bot.services.errors import ServiceError
+from bot.services.quiet import QuietHours
 from bot.services.units import RowError
 from storage.models import MemberStatus, Plan, Role, Task, Unit
 from storage.repositories.tasks import PlanRepository, TaskRepository

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import PLAN_REMINDER_OPTIONS, ConfigError, RemindersConfig, reminders_for_plan
+from bot.core.config import PLAN_REMINDER_OPTIONS, ConfigError, RemindersConfig, reminders_for_plan
 from bot.services.authz import Action, Actor, require
 from bot.services.plans import PlanError
 from storage.repositories.tasks import PlanRepository

@@ -10,15 +10,15 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import callbacks
-from bot.clock import Clock
-from bot.i18n import t
-from bot.quiet import QuietHours
+from bot.core import callbacks
+from bot.core.clock import Clock
+from bot.core.i18n import t
+from bot.core.timefmt import local, parse_when
 from bot.services.authz import Action, Actor, require
 from bot.services.directives import Target, resolve
 from bot.services.errors import ServiceError
 from bot.services.notify import Button, Copy, Notifier, Priority
-from bot.timefmt import local, parse_when
+from bot.services.quiet import QuietHours
 from storage.models import Member, Plan, Task, Unit
 from storage.repositories.members import MemberRepository
 from storage.repositories.tasks import PlanRepository, TaskRepository

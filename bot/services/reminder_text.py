@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import timedelta
 
-from bot.i18n import t
+from bot.core.i18n import t
 from storage.repositories.reminders import Duty
 
 MAX_CHARS = 3500  # a list stops here, leaving room for header and footer within 4096

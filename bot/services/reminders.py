@@ -18,15 +18,15 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import ConfigError, RemindersConfig, reminders_for_plan
-from bot.i18n import t
-from bot.quiet import QuietHours
+from bot.core.config import ConfigError, RemindersConfig, reminders_for_plan
+from bot.core.i18n import t
+from bot.core.timefmt import local
 from bot.services import escalation
 from bot.services.directives import send_copies
 from bot.services.notify import Copy, Notifier, Priority
 from bot.services.plans import report_button
+from bot.services.quiet import QuietHours
 from bot.services.reminder_text import duty_status, span
-from bot.timefmt import local
 from storage.models import Directive
 from storage.repositories.members import MemberRepository
 from storage.repositories.reminders import (

@@ -14,15 +14,15 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import callbacks
-from bot.clock import Clock
-from bot.i18n import t
+from bot.core import callbacks
+from bot.core.clock import Clock
+from bot.core.i18n import t
+from bot.core.timefmt import local
 from bot.services.authz import Action, Actor, require
 from bot.services.errors import ServiceError
 from bot.services.members import coordinators_over
 from bot.services.notify import Button, Notifier, Priority
 from bot.services.plans import report_button
-from bot.timefmt import local
 from storage.models import Member, ReportKind, Task, TaskAssignment, TaskReport, TaskState, Unit
 from storage.repositories.members import MemberRepository
 from storage.repositories.tasks import PlanRepository, TaskRepository

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
+from bot.core.clock import Clock
 from bot.services.authz import Action, Actor, require
 from storage.repositories.audit import AuditRepository
 from storage.repositories.units import UnitRepository

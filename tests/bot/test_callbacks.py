@@ -1,6 +1,6 @@
 import pytest
 
-from bot.callbacks import MAX_BYTES, LanguageChoice, MemberDecision, decode, encode
+from bot.core.callbacks import MAX_BYTES, LanguageChoice, MemberDecision, decode, encode
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.clock import SystemClock
+from bot.core.clock import SystemClock
 from storage.db import Database
 from storage.models import Role
 from tests.factories import TREE, make_member

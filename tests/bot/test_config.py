@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.config import DEFAULT_DATABASE_URL, ConfigError, config_from_mapping, load_config
+from bot.core.config import DEFAULT_DATABASE_URL, ConfigError, config_from_mapping, load_config
 
 EXAMPLE = Path(__file__).parents[2] / "config.example.toml"
 

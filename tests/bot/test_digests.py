@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import ManualClock
-from bot.config import RemindersConfig
+from bot.core.clock import ManualClock
+from bot.core.config import RemindersConfig
 from bot.services import digests, directives
 from bot.services.directives import Target
 from storage.models import Member, MemberStatus, Role, TaskState

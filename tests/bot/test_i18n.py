@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.i18n import catalog, languages, placeholders, t
+from bot.core.i18n import catalog, languages, placeholders, t
 
 ROOT = Path(__file__).parents[2]
 KEY_USE = re.compile(r"""["']((?:[a-z_]+)\.[a-z_]+)["']""")

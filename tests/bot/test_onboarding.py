@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.config import OnboardingConfig
+from bot.core.config import OnboardingConfig
 from bot.services.authz import Actor, NotAllowed
 from bot.services.onboarding import (
     Decided,

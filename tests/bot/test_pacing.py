@@ -2,7 +2,7 @@
 
 import time
 
-from bot.pacing import ChatSpacing, Pacer
+from bot.delivery.pacing import ChatSpacing, Pacer
 
 
 def test_private_chats_get_one_slot_per_interval() -> None:

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import ManualClock
+from bot.core.clock import ManualClock
 from bot.services import plan_import, plans, reports
 from bot.services.authz import NotAllowed
 from bot.services.directives import Target
@@ -245,7 +245,7 @@ async def test_tasks_assigned_at_night_reach_the_units_in_the_morning(
 ) -> None:
     from datetime import time
 
-    from bot.quiet import QuietHours
+    from bot.services.quiet import QuietHours
 
     await _setup(session, clock)
     quiet = QuietHours(time(21, 30), time(6, 30), TZ)

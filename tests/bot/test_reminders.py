@@ -12,15 +12,15 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import ManualClock
-from bot.config import ConfigError, RemindersConfig, reminders_for_plan
-from bot.quiet import QuietHours
+from bot.core.clock import ManualClock
+from bot.core.config import ConfigError, RemindersConfig, reminders_for_plan
 from bot.services import directives, pauses, plans, reminders, reports
 from bot.services.authz import NotAllowed
 from bot.services.confirmations import Tap, confirm_taps
 from bot.services.directives import Target
 from bot.services.members import MemberView
 from bot.services.pauses import PauseError
+from bot.services.quiet import QuietHours
 from storage.models import Member, MemberStatus, OutboxMessage, Plan, Role, TaskState
 from tests.factories import make_member, make_tree
 

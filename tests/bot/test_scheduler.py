@@ -11,8 +11,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.clock import ManualClock
-from bot.config import Config, RemindersConfig
+from bot.core.clock import ManualClock
+from bot.core.config import Config, RemindersConfig
 from bot.scheduler import Job, Scheduler
 from storage.db import Database
 from storage.migrate import upgrade

@@ -1,7 +1,7 @@
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import ManualClock
+from bot.core.clock import ManualClock
 from bot.services.authz import Actor, NotAllowed
 from bot.services.units import UnitImportError, import_units, list_units
 from storage.models import MemberStatus, Role

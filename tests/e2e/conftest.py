@@ -10,8 +10,8 @@ from datetime import timedelta
 
 import pytest
 
-from bot.clock import ShiftedClock
-from bot.config import Config, OnboardingConfig, RemindersConfig
+from bot.core.clock import ShiftedClock
+from bot.core.config import Config, OnboardingConfig, RemindersConfig
 from bot.emulator import BotApiEmulator, LimitSettings, Person
 from bot.emulator.config import config_for_emulator
 from bot.runner import serve

@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.clock import SystemClock
+from bot.core.clock import SystemClock
 from bot.emulator import BotApiEmulator, LimitSettings
 from bot.services.directives import Target, send_directive
 from storage.db import Database

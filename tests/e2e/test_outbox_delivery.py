@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.clock import SystemClock
+from bot.core.clock import SystemClock
 from bot.emulator import BotApiEmulator, Fault, FaultKind, LimitSettings
 from bot.runner import serve
 from bot.services.notify import Notifier

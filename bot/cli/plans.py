@@ -9,15 +9,15 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
 
-from bot.clock import SystemClock
-from bot.config import Config
-from bot.durations import format_duration
-from bot.i18n import t
-from bot.quiet import QuietHours
+from bot.core.clock import SystemClock
+from bot.core.config import Config
+from bot.core.i18n import t
+from bot.core.parsing import format_duration
 from bot.services import plan_import, plan_settings
 from bot.services.authz import Actor
 from bot.services.errors import ServiceError
 from bot.services.plan_import import PlanImportError, PlanSpec
+from bot.services.quiet import QuietHours
 from bot.services.units import RowError
 from storage.db import Database
 

@@ -15,23 +15,27 @@ import heapq
 import logging
 import time
 import warnings
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot, BotCommand, BotCommandScope, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
-from bot.clock import Clock
-from bot.config import OutboxConfig
-from bot.pacing import ChatSpacing, Pacer
-from bot.services import members as member_service
+from bot.core.clock import Clock
+from bot.core.config import OutboxConfig
+from bot.delivery.pacing import ChatSpacing, Pacer
 from storage.db import Database
 from storage.models import OutboxMessage, OutboxStatus
 from storage.repositories.outbox import OutboxRepository
 
 log = logging.getLogger(__name__)
+
+# Called in the sender's transaction for a member Telegram will not deliver to (id, reason).
+UndeliverableHook = Callable[[AsyncSession, int, str], Awaitable[object]]
 
 LEASE = timedelta(seconds=6)  # renewed every LEASE/3 while held; a dead sender's rows return
 MAX_BAN_HELD = 120.0  # a ban longer than this sends the row back to the table
@@ -88,8 +92,10 @@ class OutboxSender:
         settings: OutboxConfig,
         pacer: Pacer,
         spacing: ChatSpacing,
+        on_undeliverable: UndeliverableHook,
     ) -> None:
         self.db = db
+        self.on_undeliverable = on_undeliverable
         self.bot = bot
         self.clock = clock
         self.settings = settings
@@ -396,7 +402,7 @@ class OutboxSender:
             async with self.db.session() as session:
                 await OutboxRepository(session).apply(changes)
                 for member_id, reason in unreachable:
-                    await member_service.mark_unreachable(session, self.clock, member_id, reason)
+                    await self.on_undeliverable(session, member_id, reason)
         except Exception:
             self._changes[:0] = changes
             self._unreachable[:0] = unreachable

@@ -23,7 +23,7 @@ _FORMATS = (
 
 def parse_when(text: str, now: datetime, tz: ZoneInfo) -> datetime | None:
     """A deadline typed by a person: ``36h``/``3d`` from now, or a local date and time."""
-    from bot.durations import parse_duration
+    from bot.core.parsing import parse_duration
 
     cleaned = " ".join(text.strip().split())
     try:

@@ -7,15 +7,15 @@ import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from bot.clock import SystemClock
-from bot.config import Config
-from bot.i18n import t
-from bot.quiet import QuietHours
+from bot.core.clock import SystemClock
+from bot.core.config import Config
+from bot.core.i18n import t
+from bot.core.timefmt import local, parse_when
 from bot.services import directives
 from bot.services.authz import Actor, NotAllowed
 from bot.services.directives import DirectiveError, Target
 from bot.services.members import find_member_by_ref
-from bot.timefmt import local, parse_when
+from bot.services.quiet import QuietHours
 from storage.db import Database
 
 Action = Callable[[Config, Database, argparse.Namespace], Awaitable[int]]

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.durations import parse_duration
+from bot.core.parsing import parse_duration
 
 LANGUAGES = ("vi", "en")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/fieldbot.db"

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.config import Config, RemindersConfig
+from bot.core.config import Config, RemindersConfig
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from typing import Any
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
-from bot.pacing import ChatSpacing, Pacer
+from bot.delivery.pacing import ChatSpacing, Pacer
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ class PacedRateLimiter(BaseRateLimiter[PacedArgs]):
         if endpoint not in LIMITED_METHODS or (rate_limit_args or {}).get("paced"):
             return await callback(*args, **kwargs)
         chat_id = data.get("chat_id")
-        from bot.outbox import retry_after_seconds
+        from bot.delivery.outbox import retry_after_seconds
 
         for attempt in range(self.max_retries + 1):
             if isinstance(chat_id, int):

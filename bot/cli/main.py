@@ -10,17 +10,18 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
-from bot import cli_directives, cli_plans
-from bot.clock import SystemClock
-from bot.config import Config, ConfigError, load_config
-from bot.durations import parse_duration
-from bot.i18n import t
-from bot.qr import write_qr
+from bot.cli import directives as cli_directives
+from bot.cli import plans as cli_plans
+from bot.core.clock import SystemClock
+from bot.core.config import Config, ConfigError, load_config
+from bot.core.i18n import t
+from bot.core.parsing import parse_duration
+from bot.core.qr import write_qr
+from bot.core.timefmt import local
 from bot.services import members as member_service
 from bot.services import onboarding
 from bot.services import units as unit_service
 from bot.services.authz import Actor
-from bot.timefmt import local
 from storage.db import Database
 from storage.migrate import current_revision, upgrade
 from storage.models import Role
@@ -96,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         run_forever(config)
         return 0
     if args.command == "demo":
-        from bot.demo import run_demo
+        from bot.demo.main import run_demo
 
         return asyncio.run(run_demo(quiet=args.quiet))
     action = _ACTIONS[(args.command, getattr(args, f"{args.command}_command"))]

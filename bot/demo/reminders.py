@@ -13,13 +13,13 @@ from typing import Protocol
 
 from sqlalchemy import select
 
-from bot.clock import ShiftedClock
-from bot.config import Config
+from bot.core.clock import ShiftedClock
+from bot.core.config import Config
+from bot.core.i18n import t
+from bot.core.timefmt import local
 from bot.emulator import Person
-from bot.i18n import t
-from bot.quiet import QuietHours
 from bot.scheduler import Scheduler
-from bot.timefmt import local
+from bot.services.quiet import QuietHours
 from storage.db import Database
 from storage.models import Task
 

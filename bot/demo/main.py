@@ -13,13 +13,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bot import demo_reminders, demo_tasks
-from bot.clock import ShiftedClock, SystemClock
-from bot.config import Config
+from bot.core.clock import ShiftedClock, SystemClock
+from bot.core.config import Config
+from bot.core.i18n import t
+from bot.demo import reminders as demo_reminders
+from bot.demo import tasks as demo_tasks
 from bot.emulator import BotApiEmulator, LimitSettings, Person
 from bot.emulator.config import config_for_emulator
 from bot.emulator.world import SimMessage
-from bot.i18n import t
 from bot.runner import serve
 from bot.services import onboarding
 from bot.services import units as unit_service

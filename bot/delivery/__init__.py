@@ -1,0 +1,1 @@
+"""Getting messages out: the outbox sender, its pacing and the HTTP transport."""

@@ -1,23 +1,84 @@
-"""Human durations such as ``7d``, ``10m``, ``90s`` or ``2h``."""
+"""What people type, read in one place: numbers, ids, percentages, durations and free text.
+
+Everything that arrives from outside (a chat message, a button, a command-line option, a file,
+the configuration) goes through these functions before it becomes a number. They accept
+ASCII digits only (``"²"`` and ``"٥"`` pass ``str.isdigit`` but are not numbers here), refuse
+what would not fit the database column it is meant for, and raise ``ParseError`` (a
+``ValueError``) with a plain English message for logs and the command line; chat handlers
+answer from the catalogs instead.
+"""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import timedelta
 
-_PART = re.compile(r"(\d+)\s*([smhdw])")
+MAX_ID = 2**31 - 1  # row ids are INTEGER columns (PostgreSQL: 32-bit signed)
+MAX_TELEGRAM_ID = 2**53 - 1  # Telegram's user and chat ids fit in 52 bits (BIGINT columns)
+MAX_DURATION = timedelta(days=3660)  # ten years: longer is a typo, and would overflow dates
+_MAX_DIGITS = 19  # longer runs of digits are refused before int() is asked to convert them
+
+_DIGITS = re.compile(r"[0-9]{1,19}")
+_SIGNED = re.compile(r"[+-]?[0-9]{1,19}")
+_PART = re.compile(r"([0-9]{1,19})\s*([smhdw])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
-def parse_duration(text: str) -> timedelta:
-    """Parse ``"7d"``, ``"1h30m"`` or a plain number of seconds; raise ValueError otherwise."""
+class ParseError(ValueError):
+    """Input that is not what was asked for, or out of its bounds."""
+
+
+def parse_int(text: str, *, low: int, high: int, signed: bool = False) -> int:
+    """An integer written in ASCII digits, ``low <= n <= high``; raise ParseError otherwise."""
+    cleaned = text.strip()
+    pattern = _SIGNED if signed else _DIGITS
+    if not pattern.fullmatch(cleaned):
+        raise ParseError(f"not a whole number: {_shown(text)}")
+    value = int(cleaned)
+    if not low <= value <= high:
+        raise ParseError(f"{value} is outside {low}..{high}")
+    return value
+
+
+def parse_id(text: str, *, high: int = MAX_ID) -> int:
+    """A row id as people write it (``12`` or ``#12``): 1 to the column's largest value."""
+    return parse_int(text.strip().removeprefix("#"), low=1, high=high)
+
+
+def parse_percent(text: str) -> int:
+    """A progress figure, ``0``–``100``, with or without a ``%`` sign."""
+    return parse_int(text.strip().removesuffix("%"), low=0, high=100)
+
+
+def is_int(text: str, *, low: int, high: int) -> bool:
+    try:
+        parse_int(text, low=low, high=high)
+    except ParseError:
+        return False
+    return True
+
+
+def parse_duration(
+    text: str, *, low: timedelta = timedelta(0), high: timedelta = MAX_DURATION
+) -> timedelta:
+    """``"7d"``, ``"1h30m"`` or a plain number of seconds, within ``low``..``high``."""
     cleaned = text.strip().lower()
-    if cleaned.isdigit():
-        return timedelta(seconds=int(cleaned))
-    parts = _PART.findall(cleaned)
-    if not parts or _PART.sub("", cleaned).strip():
-        raise ValueError(f"not a duration: {text!r} (use e.g. 30s, 10m, 2h, 7d)")
-    return timedelta(seconds=sum(int(n) * _UNITS[u] for n, u in parts))
+    if _DIGITS.fullmatch(cleaned):
+        seconds = int(cleaned)
+    else:
+        parts = _PART.findall(cleaned)
+        if not parts or _PART.sub("", cleaned).strip():
+            raise ParseError(f"not a duration: {_shown(text)} (use e.g. 30s, 10m, 2h, 7d)")
+        seconds = sum(int(n) * _UNITS[u] for n, u in parts)
+    if seconds > MAX_DURATION.total_seconds():
+        raise ParseError(f"{_shown(text)} is longer than {format_duration(high)}")
+    delta = timedelta(seconds=seconds)
+    if not low <= delta <= high:
+        raise ParseError(
+            f"{_shown(text)} is outside {format_duration(low)}..{format_duration(high)}"
+        )
+    return delta
 
 
 def format_duration(delta: timedelta) -> str:
@@ -31,3 +92,24 @@ def format_duration(delta: timedelta) -> str:
         if count:
             parts.append(f"{count}{unit}")
     return "".join(parts)
+
+
+def clean_text(text: str) -> str:
+    """Text as the database can keep it: no NUL characters, no lone surrogates."""
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    return text
+
+
+def has_visible(text: str) -> bool:
+    """Whether ``text`` shows anything: not only spaces, zero-width or control characters."""
+    return any(unicodedata.category(char)[0] not in "CZ" for char in text)
+
+
+def _shown(text: str) -> str:
+    """Input quoted for an error message, cut short (a 5,000-digit number is not repeated)."""
+    return repr(text[:40] + ("…" if len(text) > 40 else ""))

@@ -23,7 +23,7 @@ from bot.delivery.pacing import ChatSpacing, Pacer
 from bot.delivery.ratelimit import PacedRateLimiter
 from bot.runtime import Runtime
 from bot.scheduler import Scheduler
-from bot.services import members
+from bot.services import delivery_failures, members
 from bot.services.commands import GUEST
 from bot.tapqueue import TapQueue
 from handlers import (
@@ -32,6 +32,7 @@ from handlers import (
     directives,
     fallback,
     forms,
+    guard,
     initiatives,
     invites,
     onboarding,
@@ -46,7 +47,8 @@ from storage.migrate import upgrade
 log = logging.getLogger(__name__)
 
 CONCURRENT_UPDATES = 512  # updates handled at once; most of the time they wait on the network
-HANDLER_MODULES = (  # the free-text router and the fallback come last
+HANDLER_MODULES = (  # the guard first (its own group); the free-text router and fallback last
+    guard,
     onboarding,
     account,
     invites,
@@ -120,6 +122,9 @@ async def _post_init(app: Any) -> None:
         runtime.spacing,
         lambda session, member_id, reason: members.mark_unreachable(
             session, runtime.clock, member_id, reason
+        ),
+        lambda session, member_id, reason, row_id: delivery_failures.report_rejected(
+            session, runtime.clock, member_id, reason, row_id
         ),
     )
     await runtime.sender.start()

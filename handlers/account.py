@@ -102,11 +102,11 @@ async def language_pressed(update: Update, context: FieldbotContext) -> None:
         return
     payload = callbacks.decode(query.data)
     if not isinstance(payload, callbacks.LanguageChoice):
-        await query.answer(t(context.runtime.config.default_language, "errors.stale_button"))
+        await query.answer(t(language(None, context), "errors.stale_button"))
         return
     new_lang = await _switch(update, context, payload.language)
     if new_lang is None:
-        await query.answer(t(context.runtime.config.default_language, "errors.not_registered"))
+        await query.answer(t(language(None, context), "errors.not_registered"))
         return
     await query.answer(t(new_lang, "lang.changed"))
     if query.message is not None:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import TypeVar
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType
 
 from bot.context import FieldbotContext
 from bot.core import callbacks
@@ -35,14 +36,16 @@ async def current_member(update: Update, context: FieldbotContext) -> MemberView
         return None
     runtime = context.runtime
     async with runtime.db.session() as session:
-        return await note_seen(session, runtime.clock, user.id, chat.id)
+        return await note_seen(
+            session, runtime.clock, user.id, chat.id, private=chat.type == ChatType.PRIVATE
+        )
 
 
 async def registered_member(update: Update, context: FieldbotContext) -> MemberView | None:
     """The member behind this update; a guest is told how to register and gets None."""
     member = await current_member(update, context)
     if member is None:
-        await reply_key(update, context.runtime.config.default_language, "errors.not_registered")
+        await reply_key(update, language(None, context), "errors.not_registered")
     return member
 
 
@@ -97,7 +100,11 @@ async def member_allowed(
 
 
 def language(member: MemberView | None, context: FieldbotContext) -> str:
-    return member.language if member else context.runtime.config.default_language
+    """The member's chosen language; for a guest, Telegram's language for them if it is one of
+    ours (recorded by the guard), else the configured default."""
+    if member is not None:
+        return member.language
+    return context.user_language or context.runtime.config.default_language
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:

@@ -18,6 +18,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.context import FieldbotApp, FieldbotContext
 from bot.core import callbacks
 from bot.core.i18n import t, t_or
+from bot.core.parsing import ParseError, has_visible, parse_int
 from bot.core.timefmt import local, parse_when
 from bot.services import directives, drafts
 from bot.services.authz import Action, NotAllowed
@@ -25,7 +26,14 @@ from bot.services.directives import DirectiveError, Target
 from bot.services.members import MemberView
 from bot.services.notify import Button
 from bot.services.quiet import QuietHours
-from handlers.common import member_allowed, pressed_in_form, registered_member, reply, reply_key
+from handlers.common import (
+    explain,
+    member_allowed,
+    pressed_in_form,
+    registered_member,
+    reply,
+    reply_key,
+)
 
 DEADLINE_HOURS = ("4", "24", "48", "72", "168")
 
@@ -137,7 +145,7 @@ async def _take_text(
     data = dict(draft.data)
     if document is not None:
         data["document_file_id"] = document.file_id
-    if not text.strip():
+    if not has_visible(text):  # nothing shown: spaces or a zero-width character alone
         async with runtime.db.session() as session:
             await drafts.save(session, runtime.clock, member.id, draft.kind, Step.TEXT, data)
         await reply_key(
@@ -181,11 +189,11 @@ async def _amend(
                 QuietHours.of(runtime.config),
             )
             await drafts.discard(session, member.id)
-    except NotAllowed as refusal:
-        await reply_key(update, member.language, refusal.reason)
-        return
-    except DirectiveError as error:
-        await reply(update, t(member.language, error.key, **error.params))
+    except (NotAllowed, DirectiveError) as error:
+        await reply(
+            update,
+            explain(member.language, error) + "\n" + t(member.language, "input.amend_not_sent"),
+        )
         return
     runtime.wake_sender()
     await reply(
@@ -227,10 +235,8 @@ async def _set_target(
                 Step.DEADLINE,
                 {**data, "target": target},
             )
-    except DirectiveError as error:
-        await reply(
-            update, t(lang, error.key, **error.params) + "\n" + t(lang, "compose.try_again")
-        )
+    except (DirectiveError, NotAllowed) as error:
+        await reply(update, explain(lang, error) + "\n" + t(lang, "compose.try_again"))
         return
     await reply_key(update, lang, "compose.ask_deadline", buttons=deadline_buttons(lang))
 
@@ -265,6 +271,9 @@ async def _set_deadline(
 
 
 async def on_choice(update: Update, context: FieldbotContext) -> None:
+    """A button of the directive form. The tap is answered after what it did is stored (a
+    crash before that reaches the error handler, which says nothing was saved); a choice the
+    form did not offer changes nothing and keeps the form."""
     found = await pressed_in_form(
         update, context, callbacks.ComposeChoice, frozenset({"directive", "amend"})
     )
@@ -272,8 +281,8 @@ async def on_choice(update: Update, context: FieldbotContext) -> None:
         return
     query, choice, member, draft = found
     lang = member.language
-    await query.answer()
     data, step = draft.data, Step(draft.step)
+    done = True
     if choice.field == "t" and step is Step.TARGET:
         target = target_from_choice(choice.value, data)
         if target == "list":
@@ -283,7 +292,7 @@ async def on_choice(update: Update, context: FieldbotContext) -> None:
                 )
             await reply_key(update, lang, "compose.ask_list")
         elif target is None:
-            await reply_key(update, lang, "errors.stale_button")
+            done = False
         else:
             await _set_target(update, context, member, data, target)
     elif choice.field == "d" and step is Step.DEADLINE and choice.value in DEADLINE_HOURS:
@@ -291,34 +300,44 @@ async def on_choice(update: Update, context: FieldbotContext) -> None:
         await _set_deadline(update, context, member, data, when)
     elif choice.field == "u" and step is Step.URGENCY and choice.value in ("0", "1"):
         await _preview(update, context, member, {**data, "urgent": choice.value == "1"})
-    elif choice.field == "s" and step is Step.CONFIRM:
+    elif choice.field == "s" and step is Step.CONFIRM and choice.value in ("send", "cancel"):
         await _submit(update, context, member, data, send=choice.value == "send")
     else:
-        await reply_key(update, lang, "errors.stale_button")
+        done = False
+    await query.answer(None if done else t(lang, "input.bad_choice"), show_alert=not done)
 
 
 def target_from_choice(value: str, data: dict[str, Any]) -> str | None:
+    """The target the form offered at ``value`` (``sub``, ``list``, ``l2``, ``g0``), or None."""
     if value in ("sub", "list"):
         return "subtree" if value == "sub" else "list"
     kind, index = value[:1], value[1:]
     options = data.get("levels" if kind == "l" else "groups", [])
-    if kind not in ("l", "g") or not index.isdigit() or int(index) >= len(options):
+    if kind not in ("l", "g"):
         return None
-    return f"{'level' if kind == 'l' else 'group'}:{options[int(index)]}"
+    try:
+        position = parse_int(index, low=0, high=len(options) - 1)
+    except ParseError:
+        return None
+    return f"{'level' if kind == 'l' else 'group'}:{options[position]}"
 
 
 async def _preview(
     update: Update, context: FieldbotContext, member: MemberView, data: dict[str, Any]
 ) -> None:
     runtime, lang = context.runtime, member.language
-    async with runtime.db.session() as session:
-        seen = await directives.preview(
-            session,
-            member.actor,
-            Target.parse(data["target"]),
-            runtime.config.outbox.rate_per_second,
-        )
-        await drafts.save(session, runtime.clock, member.id, "directive", Step.CONFIRM, data)
+    try:
+        async with runtime.db.session() as session:
+            seen = await directives.preview(
+                session,
+                member.actor,
+                Target.parse(data["target"]),
+                runtime.config.outbox.rate_per_second,
+            )
+            await drafts.save(session, runtime.clock, member.id, "directive", Step.CONFIRM, data)
+    except (DirectiveError, NotAllowed) as error:
+        await reply(update, explain(lang, error) + "\n" + t(lang, "input.directive_not_sent"))
+        return
     more = seen.unit_count - len(seen.sample_units)
     units = ", ".join(seen.sample_units) + (t(lang, "compose.and_more", count=more) if more else "")
     await reply_key(
@@ -361,8 +380,10 @@ async def _submit(
                 quiet=QuietHours.of(runtime.config),
             )
             await drafts.discard(session, member.id)
-    except DirectiveError as error:
-        await reply(update, t(lang, error.key, **error.params))
+    except (DirectiveError, NotAllowed) as error:
+        # Checked again at Send: the member may have been demoted or moved since the form
+        # opened. The form stays, so nothing typed is lost.
+        await reply(update, explain(lang, error) + "\n" + t(lang, "input.directive_not_sent"))
         return
     runtime.wake_sender()
     await reply(

@@ -17,6 +17,7 @@ from bot.services.directives import Confirmed, DirectiveError
 from bot.services.notify import Button
 from handlers.common import (
     keyboard,
+    language,
     pressed,
     registered_member,
     reply,
@@ -34,7 +35,7 @@ async def confirm_tap(update: Update, context: FieldbotContext) -> None:
     assert query is not None  # noqa: S101 - registered for callback queries only
     payload = callbacks.decode(query.data)
     runtime = context.runtime
-    lang = runtime.config.default_language
+    lang = language(None, context)
     if not isinstance(payload, callbacks.DirectiveConfirm) or runtime.taps is None:
         await query.answer(t(lang, "errors.stale_button"))
         return

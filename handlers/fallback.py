@@ -33,16 +33,28 @@ async def stale_button(update: Update, context: FieldbotContext) -> None:
 
 
 async def on_error(update: object, context: FieldbotContext) -> None:
-    """Log the failure and tell the member plainly; their input was not stored half-way."""
+    """Log the failure and tell the member plainly, in their language, whether it was saved.
+
+    Sessions commit at the domain call's boundary, so a commit that wrote something during
+    this update means the action is kept and only the answer failed; without one, nothing of it
+    was stored (the failing session rolled back).
+    """
     log.error("handler failed", exc_info=context.error)
     if not isinstance(update, Update):
         return
-    lang = context.runtime.config.default_language
+    saved = context.runtime.db.saved_in_this_task()
+    key = "errors.internal_saved" if saved else "errors.internal_not_saved"
+    try:
+        member = await current_member(update, context)
+    except Exception:  # the database may be what failed: answer anyway
+        log.warning("could not look up the member for an error reply", exc_info=True)
+        member = None
+    lang = language(member, context)
     try:
         if update.callback_query is not None:
-            await update.callback_query.answer(t(lang, "errors.internal"), show_alert=True)
+            await update.callback_query.answer(t(lang, key), show_alert=True)
         elif update.effective_message is not None:
-            await reply_key(update, lang, "errors.internal")
+            await reply_key(update, lang, key)
     except Exception:  # the error reply itself failed (network); the log has the cause
         log.warning("could not tell the member about an error", exc_info=True)
 

@@ -10,14 +10,17 @@ from telegram.ext import CommandHandler
 
 from bot.context import FieldbotApp, FieldbotContext
 from bot.core.i18n import t
-from bot.core.parsing import parse_duration
+from bot.core.parsing import ParseError, looks_like_number, parse_duration, parse_int
 from bot.core.qr import qr_png
 from bot.core.timefmt import local
 from bot.services import onboarding
 from bot.services.authz import NotAllowed, Role
 from bot.services.members import role_label
 from bot.services.onboarding import InvalidInvitation, UnknownUnit
-from handlers.common import registered_member, reply_key
+from handlers.common import registered_member, reply, reply_key
+
+MIN_TTL = timedelta(hours=1)  # a link must live long enough to be passed on and opened
+MAX_TTL = timedelta(days=90)  # longer is a typo; a standing link is a risk, not a convenience
 
 
 @dataclass(frozen=True)
@@ -29,9 +32,10 @@ class InviteRequest:
 
 
 class BadInviteArgs(ValueError):
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, **params: object) -> None:
         super().__init__(key)
         self.key = key
+        self.params: dict[str, object] = params
 
 
 def parse_invite_args(args: list[str]) -> InviteRequest:
@@ -42,13 +46,18 @@ def parse_invite_args(args: list[str]) -> InviteRequest:
         word = arg.strip()
         if word.lower() in roles:
             role = roles[word.lower()]
-        elif word.isdigit():
-            uses = int(word)
-        elif word[:-1].isdigit() and word[-1:].lower() in "smhdw":
+        elif looks_like_number(word):
             try:
-                ttl = parse_duration(word)
-            except ValueError:
-                raise BadInviteArgs("invite.bad_ttl") from None
+                uses = parse_int(word, low=1, high=onboarding.MAX_USES)
+            except ParseError:
+                raise BadInviteArgs(
+                    "input.bad_uses", value=word[:20], max=onboarding.MAX_USES
+                ) from None
+        elif looks_like_number(word[:-1]) and word[-1:].lower() in "smhdw":
+            try:
+                ttl = parse_duration(word, low=MIN_TTL, high=MAX_TTL, bare_seconds=False)
+            except ParseError:
+                raise BadInviteArgs("input.bad_ttl", value=word[:20], days=MAX_TTL.days) from None
         elif unit is None:
             unit = word
         else:
@@ -64,7 +73,7 @@ async def invite(update: Update, context: FieldbotContext) -> None:
     try:
         request = parse_invite_args(context.args or [])
     except BadInviteArgs as bad:
-        await reply_key(update, lang, bad.key)
+        await reply(update, t(lang, bad.key, **bad.params))
         return
     runtime = context.runtime
     try:

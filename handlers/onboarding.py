@@ -53,7 +53,7 @@ async def start(update: Update, context: FieldbotContext) -> None:
             runtime.config.onboarding,
             who,
             code,
-            runtime.config.default_language,
+            lang,  # a newcomer starts in Telegram's language for them, when it is one of ours
         )
     runtime.wake_sender()
     if result.member is not None:
@@ -63,6 +63,11 @@ async def start(update: Update, context: FieldbotContext) -> None:
             assert result.retry_at is not None  # noqa: S101 - set with this outcome
             await reply_key(
                 update, lang, "start.too_many_tries", time=local(result.retry_at, runtime.config.tz)
+            )
+        case Redeemed.BUSY:
+            assert result.retry_at is not None  # noqa: S101 - set with this outcome
+            await reply_key(
+                update, lang, "start.busy", time=local(result.retry_at, runtime.config.tz)
             )
         case Redeemed.INVALID | Redeemed.EXPIRED | Redeemed.USED_UP:
             await reply_key(update, lang, f"start.{result.outcome}")

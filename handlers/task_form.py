@@ -16,6 +16,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.context import FieldbotApp, FieldbotContext
 from bot.core import callbacks
 from bot.core.i18n import t
+from bot.core.parsing import ParseError, looks_like_number, parse_date, parse_int
 from bot.core.timefmt import local
 from bot.services import directives, drafts, plans
 from bot.services.authz import Action, NotAllowed
@@ -74,7 +75,7 @@ async def task_command(update: Update, context: FieldbotContext) -> None:
     if member is None:
         return
     args = context.args or []
-    if args and args[0].lstrip("#").isdigit():
+    if args and looks_like_number(args[0].removeprefix("#")):
         await task_views.show_task(update, context, member, args)
         return
     lang, runtime = member.language, context.runtime
@@ -138,7 +139,7 @@ async def on_input(
             await _set_deadline(update, context, member, data, text)
         else:
             await reply_key(update, lang, "compose.use_buttons")
-    except ServiceError as error:
+    except (ServiceError, NotAllowed) as error:
         await reply(update, explain(lang, error) + "\n" + t(lang, "compose.try_again"))
 
 
@@ -160,12 +161,10 @@ async def _next(
 
 
 def parse_event_date(text: str) -> date | None:
-    for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"):
-        try:
-            return datetime.strptime(text.strip(), fmt).date()  # noqa: DTZ007 - a calendar day
-        except ValueError:
-            continue
-    return None
+    try:
+        return parse_date(text)
+    except ParseError:
+        return None
 
 
 async def _create_plan(
@@ -258,51 +257,61 @@ async def _set_deadline(
 
 
 async def on_choice(update: Update, context: FieldbotContext) -> None:
+    """A button of the task form. The tap is answered after what it did is stored; a choice the
+    form did not offer (forged, or from an older step) changes nothing and keeps the form."""
     found = await pressed_in_form(update, context, callbacks.TaskFormChoice, frozenset({"task"}))
     if found is None:
         return
     query, choice, member, draft = found
     lang = member.language
-    await query.answer()
     data, step = dict(draft.data), Step(draft.step)
     try:
         if choice.field == "p" and step is Step.CHOOSE_PLAN:
-            await _choose_plan(update, context, member, data, choice.value)
+            done = await _choose_plan(update, context, member, data, choice.value)
         elif choice.field == "s" and choice.value == "skip" and step is Step.DESCRIPTION:
             data["description"] = ""
             await _ask_target(update, context, member, data)
+            done = True
         elif choice.field == "t" and step is Step.TARGET:
             target = target_from_choice(choice.value, data)
             if target == "list":
                 await _next(
                     update, context, member, "task", Step.UNIT_LIST, data, "compose.ask_list"
                 )
-            elif target is None:
-                await reply_key(update, lang, "errors.stale_button")
-            else:
+            elif target is not None:
                 await _set_target(update, context, member, data, target)
+            done = target is not None
         elif choice.field == "d" and step is Step.DEADLINE and choice.value in DEADLINE_DAYS:
             await _set_deadline(update, context, member, data, f"{choice.value}d")
+            done = True
         elif choice.field == "s" and step is Step.CONFIRM and choice.value in ("send", "cancel"):
             await _submit(update, context, member, data, choice.value == "send")
+            done = True
         else:
-            await reply_key(update, lang, "errors.stale_button")
+            done = False
     except (ServiceError, NotAllowed) as error:
-        await reply(update, explain(lang, error) + "\n" + t(lang, "compose.try_again"))
+        await query.answer()
+        after = "input.task_not_assigned" if step is Step.CONFIRM else "compose.try_again"
+        await reply(update, explain(lang, error) + "\n" + t(lang, after))
+        return
+    await query.answer(None if done else t(lang, "input.bad_choice"), show_alert=not done)
 
 
 async def _choose_plan(
     update: Update, context: FieldbotContext, member: MemberView, data: dict[str, Any], value: str
-) -> None:
+) -> bool:
+    """The plan at the offered position ``value``; False (nothing changed) if none is there."""
     options = data.get("plans", [])
-    if not value.isdigit() or int(value) >= len(options):
-        await reply_key(update, member.language, "errors.stale_button")
-        return
-    plan_id, code = options[int(value)]
+    try:
+        index = parse_int(value, low=0, high=len(options) - 1)
+    except ParseError:
+        return False
+    plan_id, code = options[index]
     async with context.runtime.db.session() as session:
-        plan = await plans.get_plan(session, int(plan_id))
+        plan = await plans.plan_for(session, member.actor, int(plan_id))
     data = {"plan_id": plan.id, "plan_code": code, "event_date": plan.event_date.isoformat()}
     await _next(update, context, member, "task", Step.TITLE, data, "taskform.ask_title", code=code)
+    return True
 
 
 async def _submit(

@@ -12,6 +12,7 @@ from telegram.ext import CallbackQueryHandler
 from bot.context import FieldbotApp, FieldbotContext
 from bot.core import callbacks
 from bot.core.i18n import t
+from bot.core.parsing import ParseError, parse_id
 from bot.core.timefmt import local
 from bot.services import drafts, reports, task_views
 from bot.services.authz import NotAllowed
@@ -77,7 +78,11 @@ async def show_task(
 ) -> None:
     """``/task N`` (every unit) or ``/task N CODE`` (one unit's history)."""
     lang, runtime = member.language, context.runtime
-    task_id = int(args[0].lstrip("#"))
+    try:
+        task_id = parse_id(args[0])
+    except ParseError:
+        await reply(update, t(lang, "input.bad_task_id", value=args[0][:20]))
+        return
     try:
         async with runtime.db.session() as session:
             if len(args) > 1:

@@ -16,6 +16,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.context import FieldbotApp, FieldbotContext
 from bot.core import callbacks
 from bot.core.i18n import t
+from bot.core.parsing import ParseError, looks_like_number, parse_percent
 from bot.core.timefmt import local
 from bot.services import drafts, reports, task_views
 from bot.services.authz import NotAllowed
@@ -32,6 +33,7 @@ from handlers.common import (
     registered_member,
     reply,
 )
+from handlers.typed_report import TypedError, parse_typed
 
 NOTE_WINDOW = timedelta(minutes=30)  # after a report, text and files join it for this long
 STATE_ICONS = {
@@ -303,18 +305,17 @@ async def on_input(
     lang = member.language
     if draft.step == Step.PROGRESS:
         state = TaskState(draft.data["state"])
-        text = (message.text or "").strip().rstrip("%").strip()
-        if not text.isdigit():
-            await reply(
-                update,
-                t(lang, "report.use_buttons"),
-                progress_buttons(draft.data["task_id"], state),
-            )
+        text = (message.text or "").strip()
+        try:
+            progress = parse_percent(text)
+        except ParseError:
+            # A number out of range is told so; anything else gets the buttons again.
+            number = looks_like_number(text)
+            key = "report.bad_progress" if number else "report.use_buttons"
+            buttons = None if number else progress_buttons(draft.data["task_id"], state)
+            await reply(update, t(lang, key), buttons)
             return
-        if not 0 <= int(text) <= 100:
-            await reply(update, t(lang, "report.bad_progress"))
-            return
-        await _save(update, context, member, draft.data["task_id"], state, int(text))
+        await _save(update, context, member, draft.data["task_id"], state, progress)
         return
     if datetime.fromisoformat(draft.data["until"]) < context.runtime.clock.now():
         async with context.runtime.db.session() as session:
@@ -367,35 +368,17 @@ async def typed_report(update: Update, context: FieldbotContext) -> None:
     if member is None or message is None:
         return
     lang = member.language
-    parsed = parse_typed(lang, context.args or [])
+    try:
+        parsed = parse_typed(lang, context.args or [])
+    except TypedError as bad:
+        await reply(update, t(lang, bad.key, value=bad.value))
+        return
     if parsed is None:
         await reply(update, t(lang, "report.typed_usage"))
         return
     task_id, state, progress, note = parsed
     sent_at = message.date.astimezone(UTC) if message.date else None
     await _save(update, context, member, task_id, state, progress, note=note, member_time=sent_at)
-
-
-def parse_typed(lang: str, args: list[str]) -> tuple[int, TaskState, int | None, str] | None:
-    if len(args) < 2 or not args[0].lstrip("#").isdigit():
-        return None
-    words = {
-        word.casefold(): state
-        for state in TaskState
-        for language_code in ("vi", "en")
-        for word in t(language_code, f"report.words_{state}").split(",")
-    }
-    state = words.get(args[1].casefold())
-    if state is None:
-        return None
-    rest = args[2:]
-    progress = None
-    if rest and rest[0].rstrip("%").isdigit():
-        progress = int(rest[0].rstrip("%"))
-        rest = rest[1:]
-    if state in PROGRESS_CHOICES and progress is None:
-        progress = 50 if state is TaskState.IN_PROGRESS else 0
-    return int(args[0].lstrip("#")), state, progress, " ".join(rest)
 
 
 def register(app: FieldbotApp) -> None:

@@ -1,9 +1,15 @@
-"""Engine and session factory; one session per update or job, committed at its boundary."""
+"""Engine and session factory; one session per update or job, committed at its boundary.
+
+Each commit that wrote something is noted for the task that made it (``saved_in_this_task``),
+so the generic error reply can say truthfully whether the member's action was kept.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +21,34 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+
+# The task whose session last committed a write, set in that task's context. A task started
+# later (each update python-telegram-bot handles) inherits a copy of the value but is another
+# task, so it never takes its parent's saves (start-up's, say) for its own.
+_saved_by: ContextVar[asyncio.Task[Any] | None] = ContextVar("fieldbot_saved_by", default=None)
+_WROTE = "fieldbot_wrote"
+
+
+class TrackedSession(Session):
+    """A session that remembers whether it changed anything (ORM flush or bulk statement)."""
+
+
+@event.listens_for(TrackedSession, "after_flush")
+def _flushed(session: Session, _flush: UOWTransaction) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(TrackedSession, "do_orm_execute")
+def _executed(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE] = True
+
+
+def saved_in_this_task() -> bool:
+    """Whether a session opened in the current task (update, job) committed a change."""
+    task = asyncio.current_task()
+    return task is not None and _saved_by.get() is task
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -44,7 +78,9 @@ class Database:
     def __init__(self, url: str, echo: bool = False) -> None:
         self.url = url
         self.engine = make_engine(url, echo)
-        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.sessionmaker = async_sessionmaker(
+            self.engine, expire_on_commit=False, sync_session_class=TrackedSession
+        )
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -53,9 +89,16 @@ class Database:
             try:
                 yield session
                 await session.commit()
+                if session.sync_session.info.pop(_WROTE, False):
+                    _saved_by.set(asyncio.current_task())
             except BaseException:
                 await session.rollback()
                 raise
+
+    @staticmethod
+    def saved_in_this_task() -> bool:
+        """Whether a session opened in the current task committed a change (see above)."""
+        return saved_in_this_task()
 
     async def dispose(self) -> None:
         await self.engine.dispose()

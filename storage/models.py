@@ -22,6 +22,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from bot.core.parsing import clean_text
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC datetimes on every backend (SQLite stores naive values)."""
@@ -41,6 +43,26 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class CleanString(TypeDecorator[str]):
+    """A text column that keeps only what every backend can store.
+
+    PostgreSQL rejects NUL characters and no encoder takes a lone surrogate; cleaning here,
+    at the one boundary every value crosses (also the values a query compares with), means
+    no handler, import or form has to remember it.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else clean_text(value)
+
+
+class CleanText(CleanString):
+    impl = Text
+    cache_ok = True  # SQLAlchemy asks each subclass on its own
 
 
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # a stamp for "not yet": earlier than any due time
@@ -70,7 +92,6 @@ class MemberStatus(StrEnum):
     PENDING = "pending"
     ACTIVE = "active"
     BLOCKED = "blocked"
-    UNREACHABLE = "unreachable"
     REJECTED = "rejected"
 
 
@@ -102,11 +123,11 @@ class Unit(Base):
     __tablename__ = "units"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    code: Mapped[str] = mapped_column(String(64), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
-    level: Mapped[str] = mapped_column(String(50))
+    code: Mapped[str] = mapped_column(CleanString(64), unique=True)
+    name: Mapped[str] = mapped_column(CleanString(200))
+    level: Mapped[str] = mapped_column(CleanString(50))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
-    path: Mapped[str] = mapped_column(String(1024), index=True)
+    path: Mapped[str] = mapped_column(CleanString(1024), index=True)
     depth: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -118,12 +139,15 @@ class Member(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
     chat_id: Mapped[int] = mapped_column(BigInteger)
-    full_name: Mapped[str] = mapped_column(String(200))
-    username: Mapped[str | None] = mapped_column(String(64))
+    full_name: Mapped[str] = mapped_column(CleanString(200))
+    username: Mapped[str | None] = mapped_column(CleanString(64))
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
-    role: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(20), index=True)
-    language: Mapped[str] = mapped_column(String(8))
+    role: Mapped[str] = mapped_column(CleanString(20))
+    status: Mapped[str] = mapped_column(CleanString(20), index=True)
+    language: Mapped[str] = mapped_column(CleanString(8))
+    # Reachability is a fact about delivery, not about who someone is: set when Telegram
+    # refuses to deliver (403), cleared when they write to the bot again. Never a status.
+    unreachable_since: Mapped[datetime | None]
     last_digest_due: Mapped[datetime | None]  # the daily digest last sent (its due time)
     invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitations.id"))
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
@@ -140,9 +164,9 @@ class Invitation(Base):
     __tablename__ = "invitations"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    code_hash: Mapped[str] = mapped_column(CleanString(64), unique=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
-    role: Mapped[str] = mapped_column(String(20))
+    role: Mapped[str] = mapped_column(CleanString(20))
     max_uses: Mapped[int] = mapped_column(Integer)
     uses: Mapped[int] = mapped_column(Integer, default=0)
     auto_approve: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -169,9 +193,9 @@ class AuditEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(index=True)
     actor_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
-    actor_label: Mapped[str] = mapped_column(String(100))
-    action: Mapped[str] = mapped_column(String(50), index=True)
-    subject: Mapped[str] = mapped_column(String(100))
+    actor_label: Mapped[str] = mapped_column(CleanString(100))
+    action: Mapped[str] = mapped_column(CleanString(50), index=True)
+    subject: Mapped[str] = mapped_column(CleanString(100))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
@@ -188,19 +212,19 @@ class OutboxMessage(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
-    method: Mapped[str] = mapped_column(String(40))
+    method: Mapped[str] = mapped_column(CleanString(40))
     payload: Mapped[dict[str, Any]]
-    ref: Mapped[str | None] = mapped_column(String(100), index=True)
+    ref: Mapped[str | None] = mapped_column(CleanString(100), index=True)
     edit_of_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
     priority: Mapped[int] = mapped_column(Integer, default=100)
-    status: Mapped[str] = mapped_column(String(20), default=OutboxStatus.PENDING)
+    status: Mapped[str] = mapped_column(CleanString(20), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     not_before: Mapped[datetime]
     lease_until: Mapped[datetime | None]
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
-    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(CleanText())
 
 
 class UnitGroup(Base):
@@ -209,7 +233,7 @@ class UnitGroup(Base):
     __tablename__ = "unit_groups"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(CleanString(100), unique=True)
     created_at: Mapped[datetime]
 
 
@@ -227,14 +251,14 @@ class Directive(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     author_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
-    author_label: Mapped[str] = mapped_column(String(200))
+    author_label: Mapped[str] = mapped_column(CleanString(200))
     scope_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
-    text: Mapped[str] = mapped_column(Text)
-    document_file_id: Mapped[str | None] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(CleanText())
+    document_file_id: Mapped[str | None] = mapped_column(CleanString(200))
     ack_by: Mapped[datetime]
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     version: Mapped[int] = mapped_column(Integer, default=1)
-    previous_text: Mapped[str | None] = mapped_column(Text)
+    previous_text: Mapped[str | None] = mapped_column(CleanText())
     created_at: Mapped[datetime]
     amended_at: Mapped[datetime | None]
 
@@ -283,8 +307,8 @@ class Draft(Base):
     __tablename__ = "drafts"
 
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(30))
-    step: Mapped[str] = mapped_column(String(30))
+    kind: Mapped[str] = mapped_column(CleanString(30))
+    step: Mapped[str] = mapped_column(CleanString(30))
     data: Mapped[dict[str, Any]]
     updated_at: Mapped[datetime]
 
@@ -298,8 +322,8 @@ class Plan(Base):
     __tablename__ = "plans"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    code: Mapped[str] = mapped_column(String(64), unique=True)
-    title: Mapped[str] = mapped_column(String(300))
+    code: Mapped[str] = mapped_column(CleanString(64), unique=True)
+    title: Mapped[str] = mapped_column(CleanString(300))
     event_date: Mapped[date]
     owner_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
@@ -314,12 +338,12 @@ class Task(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"), index=True)
-    title: Mapped[str] = mapped_column(String(300))
-    description: Mapped[str] = mapped_column(Text, default="")
+    title: Mapped[str] = mapped_column(CleanString(300))
+    description: Mapped[str] = mapped_column(CleanText(), default="")
     deadline: Mapped[datetime] = mapped_column(index=True)
     scope_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     author_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
-    author_label: Mapped[str] = mapped_column(String(200))
+    author_label: Mapped[str] = mapped_column(CleanString(200))
     created_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
@@ -338,13 +362,13 @@ class TaskAssignment(Base):
 
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
-    state: Mapped[str] = mapped_column(String(20), default=TaskState.NOT_STARTED)
+    state: Mapped[str] = mapped_column(CleanString(20), default=TaskState.NOT_STARTED)
     progress: Mapped[int] = mapped_column(Integer, default=0)
     reported_at: Mapped[datetime | None]
     reported_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     returned_at: Mapped[datetime | None]
-    return_comment: Mapped[str | None] = mapped_column(Text)
+    return_comment: Mapped[str | None] = mapped_column(CleanText())
     # Stamps of the scheduler: the due time of the last reminder or overdue notice sent
     # (NEVER if none), and how many levels up the tree the unit's lateness has been reported.
     last_reminder_due: Mapped[datetime] = mapped_column(default=NEVER)
@@ -365,10 +389,10 @@ class TaskReport(Base):
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"))
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
-    kind: Mapped[str] = mapped_column(String(20), default=ReportKind.REPORT)
-    state: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(CleanString(20), default=ReportKind.REPORT)
+    state: Mapped[str] = mapped_column(CleanString(20))
     progress: Mapped[int] = mapped_column(Integer)
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(CleanText(), default="")
     attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     reported_at: Mapped[datetime]
     received_at: Mapped[datetime] = mapped_column(index=True)
@@ -383,7 +407,7 @@ class Initiative(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(CleanText())
     photos: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime]
     featured_at: Mapped[datetime | None]
@@ -399,7 +423,7 @@ class ReminderPause(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
-    reason: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(CleanText())
     until: Mapped[datetime]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     created_at: Mapped[datetime]

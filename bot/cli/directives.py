@@ -10,6 +10,7 @@ from pathlib import Path
 from bot.core.clock import SystemClock
 from bot.core.config import Config
 from bot.core.i18n import t
+from bot.core.parsing import MAX_TELEGRAM_ID, has_visible, is_int
 from bot.core.timefmt import local, parse_when
 from bot.services import directives
 from bot.services.authz import Actor, NotAllowed
@@ -47,12 +48,24 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     define.add_argument("--units", required=True, help="comma-separated unit codes")
 
 
+def is_member_ref(ref: str) -> bool:
+    """``@username``, or a member or Telegram user id in ASCII digits within Telegram's range
+    (checked here so that no lookup is asked with "²" or a 5,000-digit number)."""
+    cleaned = ref.strip()
+    if cleaned.startswith("@"):
+        return has_visible(cleaned[1:]) and len(cleaned) <= 64
+    return is_int(cleaned, low=1, high=MAX_TELEGRAM_ID)
+
+
 async def _send(config: Config, db: Database, args: argparse.Namespace) -> int:
     lang, clock = config.default_language, SystemClock()
     try:
         text = args.text_file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         print(t(lang, "cli.file_missing", path=args.text_file), file=sys.stderr)
+        return 2
+    if not is_member_ref(args.sender):
+        print(t(lang, "cli.unknown_member", ref=args.sender[:40]), file=sys.stderr)
         return 2
     ack_by = parse_when(args.ack_by, clock.now(), config.tz)
     if ack_by is None:

@@ -12,10 +12,11 @@ from pathlib import Path
 
 from bot.cli import directives as cli_directives
 from bot.cli import plans as cli_plans
+from bot.core import logsafe
 from bot.core.clock import SystemClock
 from bot.core.config import Config, ConfigError, load_config
 from bot.core.i18n import t
-from bot.core.parsing import parse_duration
+from bot.core.parsing import parse_positive_duration
 from bot.core.qr import write_qr
 from bot.core.timefmt import local
 from bot.services import members as member_service
@@ -27,6 +28,25 @@ from storage.migrate import current_revision, upgrade
 from storage.models import Role
 
 EXIT_USAGE = 2
+EXIT_FAILED = 1
+
+log = logging.getLogger("fieldbot")
+
+
+def secrets_of(config: Config) -> list[str]:
+    """What the logs must never show: the token and the database password."""
+    from sqlalchemy.engine import make_url
+
+    password = make_url(config.database.url).password
+    return [config.telegram.token, str(password or "")]
+
+
+def setup_logging(config: Config, level: str) -> None:
+    """Log to stderr, every handler behind the filter that masks secrets."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger().setLevel(level)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logsafe.install(secrets_of(config))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -83,25 +103,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(t(None, "cli.config_error", key=exc.key, message=exc.message), file=sys.stderr)
         return EXIT_USAGE
-    logging.basicConfig(
-        level="WARNING" if args.command == "demo" else config.logging.level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    setup_logging(config, "WARNING" if args.command == "demo" else config.logging.level.upper())
     if args.command == "run":
-        if not config.telegram.token:
-            print(t(config.default_language, "cli.no_token"), file=sys.stderr)
-            return EXIT_USAGE
-        from bot.runner import run_forever
-
-        run_forever(config)
-        return 0
+        return _run(config)
     if args.command == "demo":
         from bot.demo.main import run_demo
 
         return asyncio.run(run_demo(quiet=args.quiet))
     action = _ACTIONS[(args.command, getattr(args, f"{args.command}_command"))]
     return asyncio.run(_with_db(config, lambda db: action(config, db, args)))
+
+
+def _run(config: Config) -> int:
+    lang = config.default_language
+    if not config.telegram.token:
+        print(t(lang, "cli.no_token"), file=sys.stderr)
+        return EXIT_USAGE
+    from telegram.error import InvalidToken
+
+    from bot.runner import run_forever
+
+    try:
+        run_forever(config)
+    except InvalidToken:  # its message carries the token: say it plainly instead
+        print(t(lang, "cli.token_rejected"), file=sys.stderr)
+        return EXIT_USAGE
+    except Exception:  # the traceback goes through the logs, where secrets are masked
+        log.critical("fieldbot stopped on an error", exc_info=True)
+        return EXIT_FAILED
+    return 0
 
 
 async def _with_db(config: Config, body: Callable[[Database], Awaitable[int]]) -> int:
@@ -169,12 +199,23 @@ async def _bot_username(config: Config) -> str | None:
 
 async def _invite_create(config: Config, db: Database, args: argparse.Namespace) -> int:
     lang = config.default_language
-    username = await _bot_username(config)
+    from telegram.error import InvalidToken, TelegramError
+
+    try:
+        username = await _bot_username(config)
+    except InvalidToken:  # its message carries the token
+        print(t(lang, "cli.token_rejected"), file=sys.stderr)
+        return EXIT_USAGE
+    except TelegramError:  # Telegram unreachable: the username cannot be learnt now
+        log.warning("could not ask Telegram for the bot's username", exc_info=True)
+        username = None
     if not username:
         print(t(lang, "cli.need_username"), file=sys.stderr)
         return EXIT_USAGE
     try:
-        ttl = parse_duration(args.expires) if args.expires else config.onboarding.invite_ttl
+        ttl = (
+            parse_positive_duration(args.expires) if args.expires else config.onboarding.invite_ttl
+        )
         async with db.session() as session:
             created = await onboarding.create_invitation(
                 session,

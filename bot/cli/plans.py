@@ -12,7 +12,7 @@ from pathlib import Path
 from bot.core.clock import SystemClock
 from bot.core.config import Config
 from bot.core.i18n import t
-from bot.core.parsing import format_duration
+from bot.core.parsing import ParseError, format_duration, parse_date
 from bot.services import plan_import, plan_settings
 from bot.services.authz import Actor
 from bot.services.errors import ServiceError
@@ -37,7 +37,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     load.add_argument("file", type=Path)
     load.add_argument("--code", default="", help="plan number (CSV, or to add to a plan)")
     load.add_argument("--title", default="", help="plan title (CSV, new plan)")
-    load.add_argument("--event-date", type=date.fromisoformat, help="YYYY-MM-DD (CSV, new plan)")
+    load.add_argument("--event-date", type=event_date, help="YYYY-MM-DD (CSV, new plan)")
     load.add_argument("--owner", default="", help="owner unit code (CSV, new plan)")
     remind = plan.add_parser(
         "reminders",
@@ -49,6 +49,14 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     remind.add_argument("--escalate-after", help="report silence up this long after a deadline")
     remind.add_argument("--escalate-every", help="then one level higher this often, e.g. 1d")
     remind.add_argument("--reset", action="store_true", help="drop the plan's own settings")
+
+
+def event_date(text: str) -> date:
+    """``--event-date``: a calendar day in the years people plan for (argparse reports why)."""
+    try:
+        return parse_date(text)
+    except ParseError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def format_errors(lang: str, errors: list[RowError]) -> str:

@@ -1,7 +1,9 @@
 """Callback-data codec: short opaque payloads (≤ 64 bytes) that the server checks again.
 
 A payload is ``<kind>:<field>:<field>``. Decoding never trusts it: a malformed or unknown
-payload decodes to None, and handlers re-check ids and authorisation before acting.
+payload decodes to None, and handlers re-check ids and authorisation before acting. Ids are
+read by ``bot.core.parsing`` (ASCII digits, 1..MAX_ID), so a forged id beyond the database
+column never reaches a query; decoding never raises, whatever string a client sends.
 """
 
 from __future__ import annotations
@@ -9,8 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.core.parsing import MAX_ID, ParseError, parse_int
+
 MAX_BYTES = 64
-_INT = re.compile(r"^[1-9][0-9]{0,17}$")
+_CANONICAL_INT = re.compile(r"[1-9][0-9]{0,9}")  # what encode writes: no sign, no leading 0
 
 
 @dataclass(frozen=True)
@@ -111,7 +115,7 @@ UNIT_VERBS = {"return": "tr", "history": "tu"}
 _UNIT_VERB_OF = {code: verb for verb, code in UNIT_VERBS.items()}
 VERBS = {"view": "v", "remind": "r", "amend": "a"}
 _VERB_OF = {code: verb for verb, code in VERBS.items()}
-_CHOICE = re.compile(r"^[A-Za-z0-9_.\-]{1,40}$")
+_CHOICE = re.compile(r"[A-Za-z0-9_.\-]{1,40}")
 
 CallbackPayload = (
     MemberDecision
@@ -158,44 +162,71 @@ def encode(payload: CallbackPayload) -> str:
             data = f"kp:{field_name}:{value}"
         case InitiativeSubmit(send):
             data = f"is:{'y' if send else 'n'}"
-    if len(data.encode()) > MAX_BYTES:  # pragma: no cover - ids are far below this
+    if _size(data) > MAX_BYTES:
         raise ValueError("callback data over 64 bytes")
     return data
 
 
-def decode(data: str | None) -> CallbackPayload | None:
-    if not data or len(data.encode()) > MAX_BYTES:
+def _size(data: str) -> int:
+    """Bytes on the wire; a lone surrogate (which no client can send) counts as too long."""
+    try:
+        return len(data.encode("utf-8"))
+    except UnicodeEncodeError:
+        return MAX_BYTES + 1
+
+
+def _id(text: str) -> int | None:
+    """A row id as this codec writes it, within the database column; None otherwise."""
+    if not _CANONICAL_INT.fullmatch(text):
         return None
-    parts = data.split(":")
-    match parts:
-        case ["md", member_id, ("y" | "n") as verdict] if _INT.match(member_id):
-            return MemberDecision(int(member_id), verdict == "y")
+    try:
+        return parse_int(text, low=1, high=MAX_ID)
+    except ParseError:
+        return None
+
+
+def _progress(text: str) -> int | None:
+    if text != "0" and not _CANONICAL_INT.fullmatch(text):
+        return None
+    try:
+        return parse_int(text, low=0, high=100)
+    except ParseError:
+        return None
+
+
+def decode(data: str | None) -> CallbackPayload | None:
+    """The payload ``data`` encodes, or None when it is not one this codec wrote."""
+    if not isinstance(data, str) or not data or _size(data) > MAX_BYTES:
+        return None
+    match data.split(":"):
+        case ["md", member_id, ("y" | "n") as verdict] if mid := _id(member_id):
+            return MemberDecision(mid, verdict == "y")
         case ["lang", ("vi" | "en") as language]:
             return LanguageChoice(language)
-        case ["dc", directive_id, version] if _INT.match(directive_id) and _INT.match(version):
-            return DirectiveConfirm(int(directive_id), int(version))
-        case [("dv" | "dr" | "da") as verb, directive_id] if _INT.match(directive_id):
-            return DirectiveAction(int(directive_id), _VERB_OF[verb[1]])
-        case ["cp", ("t" | "d" | "u" | "s") as field_name, value] if _CHOICE.match(value):
+        case ["dc", directive_id, version] if (did := _id(directive_id)) and (v := _id(version)):
+            return DirectiveConfirm(did, v)
+        case [("dv" | "dr" | "da") as verb, directive_id] if did := _id(directive_id):
+            return DirectiveAction(did, _VERB_OF[verb[1]])
+        case ["cp", ("t" | "d" | "u" | "s") as field_name, value] if _CHOICE.fullmatch(value):
             return ComposeChoice(field_name, value)
-        case ["tk", task_id] if _INT.match(task_id):
-            return TaskOpen(int(task_id))
-        case ["ts", task_id, ("n" | "i" | "d" | "b") as code] if _INT.match(task_id):
-            return TaskStateChoice(int(task_id), _STATE_OF[code])
+        case ["tk", task_id] if tid := _id(task_id):
+            return TaskOpen(tid)
+        case ["ts", task_id, ("n" | "i" | "d" | "b") as code] if tid := _id(task_id):
+            return TaskStateChoice(tid, _STATE_OF[code])
         case ["tp", task_id, ("n" | "i" | "d" | "b") as code, progress] if (
-            _INT.match(task_id) and progress.isdigit() and int(progress) <= 100
+            tid := _id(task_id)
+        ) and (p := _progress(progress)) is not None:
+            return TaskProgress(tid, _STATE_OF[code], p)
+        case [("tv" | "tc" | "tz") as verb, task_id] if tid := _id(task_id):
+            return TaskAction(tid, _TASK_VERB_OF[verb])
+        case [("tr" | "tu") as verb, task_id, unit_id] if (tid := _id(task_id)) and (
+            uid := _id(unit_id)
         ):
-            return TaskProgress(int(task_id), _STATE_OF[code], int(progress))
-        case [("tv" | "tc" | "tz") as verb, task_id] if _INT.match(task_id):
-            return TaskAction(int(task_id), _TASK_VERB_OF[verb])
-        case [("tr" | "tu") as verb, task_id, unit_id] if _INT.match(task_id) and _INT.match(
-            unit_id
-        ):
-            return UnitAction(int(task_id), int(unit_id), _UNIT_VERB_OF[verb])
-        case ["if", initiative_id] if _INT.match(initiative_id):
-            return InitiativeFeature(int(initiative_id))
+            return UnitAction(tid, uid, _UNIT_VERB_OF[verb])
+        case ["if", initiative_id] if iid := _id(initiative_id):
+            return InitiativeFeature(iid)
         case ["is", ("y" | "n") as verdict]:
             return InitiativeSubmit(verdict == "y")
-        case ["kp", ("p" | "t" | "d" | "s") as field_name, value] if _CHOICE.match(value):
+        case ["kp", ("p" | "t" | "d" | "s") as field_name, value] if _CHOICE.fullmatch(value):
             return TaskFormChoice(field_name, value)
     return None

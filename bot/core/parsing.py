@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 MAX_ID = 2**31 - 1  # row ids are INTEGER columns (PostgreSQL: 32-bit signed)
 MAX_TELEGRAM_ID = 2**53 - 1  # Telegram's user and chat ids fit in 52 bits (BIGINT columns)
@@ -23,6 +23,8 @@ _DIGITS = re.compile(r"[0-9]{1,19}")
 _SIGNED = re.compile(r"[+-]?[0-9]{1,19}")
 _PART = re.compile(r"([0-9]{1,19})\s*([smhdw])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+MIN_YEAR, MAX_YEAR = 2000, 2100  # dates people type or files carry: beyond is a typo
+_DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y")
 
 
 class ParseError(ValueError):
@@ -51,6 +53,14 @@ def parse_percent(text: str) -> int:
     return parse_int(text.strip().removesuffix("%"), low=0, high=100)
 
 
+def looks_like_number(text: str) -> bool:
+    """Whether ``text`` is meant as a number (``-5``, ``150%``, ``60.5``, ``٥٠``), however wrong:
+    such text gets "that number is out of bounds", not "that is not a number"."""
+    core = text.strip().removesuffix("%").strip()
+    # Any script's digits count here ("٥٠", "²"): they are refused as numbers, not taken as words.
+    return any(c.isdigit() for c in core) and all(c.isdigit() or c in "+-.," for c in core)
+
+
 def is_int(text: str, *, low: int, high: int) -> bool:
     try:
         parse_int(text, low=low, high=high)
@@ -60,11 +70,21 @@ def is_int(text: str, *, low: int, high: int) -> bool:
 
 
 def parse_duration(
-    text: str, *, low: timedelta = timedelta(0), high: timedelta = MAX_DURATION
+    text: str,
+    *,
+    low: timedelta = timedelta(0),
+    high: timedelta = MAX_DURATION,
+    bare_seconds: bool = True,
 ) -> timedelta:
-    """``"7d"``, ``"1h30m"`` or a plain number of seconds, within ``low``..``high``."""
+    """``"7d"``, ``"1h30m"`` or a plain number of seconds, within ``low``..``high``.
+
+    ``bare_seconds=False`` refuses a number without a unit: where people type deadlines and
+    validities, ``5`` is a slip (five what?), never five seconds.
+    """
     cleaned = text.strip().lower()
     if _DIGITS.fullmatch(cleaned):
+        if not bare_seconds:
+            raise ParseError(f"no unit in {_shown(text)} (use e.g. 30m, 2h, 7d)")
         seconds = int(cleaned)
     else:
         parts = _PART.findall(cleaned)
@@ -79,6 +99,33 @@ def parse_duration(
             f"{_shown(text)} is outside {format_duration(low)}..{format_duration(high)}"
         )
     return delta
+
+
+def parse_positive_duration(text: str, *, high: timedelta = MAX_DURATION) -> timedelta:
+    """A validity or a delay typed by a person: at least one minute, a unit always given."""
+    return parse_duration(text, low=timedelta(minutes=1), high=high, bare_seconds=False)
+
+
+def parse_date(text: str, *, low_year: int = MIN_YEAR, high_year: int = MAX_YEAR) -> date:
+    """A calendar day as people and files write it (19/08/2027, 2027-08-19, 19-08-2027,
+    19.08.2027), in ASCII digits and within ``low_year``..``high_year``."""
+    cleaned = text.strip()
+    if not cleaned.isascii() or len(cleaned) > 10:  # strptime takes "٥" and "²" for digits
+        raise ParseError(f"not a date: {_shown(text)}")
+    for fmt in _DATE_FORMATS:
+        try:
+            day = datetime.strptime(cleaned, fmt).date()  # noqa: DTZ007 - a calendar day
+        except ValueError:
+            continue
+        return checked_date(day, low_year=low_year, high_year=high_year)
+    raise ParseError(f"not a date: {_shown(text)} (use e.g. 19/08/2027)")
+
+
+def checked_date(day: date, *, low_year: int = MIN_YEAR, high_year: int = MAX_YEAR) -> date:
+    """``day`` itself when its year is within bounds (a file's native date, say)."""
+    if not low_year <= day.year <= high_year:
+        raise ParseError(f"{day.isoformat()} is outside {low_year}..{high_year}")
+    return day
 
 
 def format_duration(delta: timedelta) -> str:

@@ -3,15 +3,57 @@
 httpx's connection pool scans every connection for every request, which caps one process
 at a few hundred calls a second with the pool a fast sender needs; aiohttp's connector does
 not. Same contract as PTB's HTTPXRequest: (status, body) or TimedOut / NetworkError.
+
+It also keeps one unreadable update from stopping the bot: python-telegram-bot parses a
+getUpdates answer as a whole (``Update.de_list``), so one update it cannot read (a poll without
+``allows_revoting`` from an older self-hosted Bot API server, say) fails every poll, the offset
+never moves and the same batch comes back forever. Each update is tried alone here; one that
+fails is logged once (its id and the error, not its content, which may hold an invitation code)
+and replaced by a bare ``{"update_id": N}``, which no handler takes, so the offset moves past it.
 """
 
 from __future__ import annotations
 
+import json
+import logging
+from typing import Any
+
 import aiohttp
+from telegram import Update
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+log = logging.getLogger(__name__)
+
+
+def readable_updates(body: bytes) -> bytes:
+    """A getUpdates answer in which every update python-telegram-bot cannot parse is bare."""
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return body  # not JSON at all: PTB reports that itself, and it does not loop
+    if not isinstance(answer, dict) or not isinstance(answer.get("result"), list):
+        return body
+    updates: list[Any] = answer["result"]
+    changed = False
+    for index, item in enumerate(updates):
+        try:
+            Update.de_json(item, None)
+        except Exception as error:  # whatever PTB trips on, the rest of the batch must go on
+            update_id = item.get("update_id") if isinstance(item, dict) else None
+            if not isinstance(update_id, int) or isinstance(update_id, bool):
+                continue  # without an id nothing can be skipped; PTB will report the batch
+            log.warning(
+                "skipped update %d that could not be read (%s: %s)",
+                update_id,
+                error.__class__.__name__,
+                str(error)[:200],
+            )
+            updates[index] = {"update_id": update_id}
+            changed = True
+    return json.dumps(answer).encode() if changed else body
 
 
 class AiohttpRequest(BaseRequest):
@@ -74,7 +116,10 @@ class AiohttpRequest(BaseRequest):
         timeout = aiohttp.ClientTimeout(total=total, sock_connect=connect, sock_read=read)
         try:
             async with self._session.request(method, url, data=data, timeout=timeout) as response:
-                return response.status, await response.read()
+                body = await response.read()
+                if response.status == 200 and url.endswith("/getUpdates"):
+                    body = readable_updates(body)
+                return response.status, body
         except TimeoutError as error:
             raise TimedOut from error
         except aiohttp.ClientError as error:

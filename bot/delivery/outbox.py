@@ -3,7 +3,8 @@
 It claims due rows from the ``outbox`` table, paces them under the overall and per-chat
 limits, and records each outcome: sent (with the Telegram message id), retried later
 (429 waits ``retry_after`` and never drops; network errors and 5xx back off), failed with
-the reason (400), or — on 403 — the member is marked unreachable and their coordinator told.
+the reason (400: the recipient's coordinators are told through ``on_rejected``), or — on
+403 — the member is marked unreachable and their coordinator told.
 Rows claimed by a process that died return to the queue when their lease runs out.
 """
 
@@ -36,6 +37,9 @@ log = logging.getLogger(__name__)
 
 # Called in the sender's transaction for a member Telegram will not deliver to (id, reason).
 UndeliverableHook = Callable[[AsyncSession, int, str], Awaitable[object]]
+# Called in the same transaction for a message Telegram refused with 400 (member id, reason,
+# outbox row id), after the row is marked failed; the hook decides whom to tell, and how often.
+RejectedHook = Callable[[AsyncSession, int, str, int], Awaitable[object]]
 
 LEASE = timedelta(seconds=6)  # renewed every LEASE/3 while held; a dead sender's rows return
 MAX_BAN_HELD = 120.0  # a ban longer than this sends the row back to the table
@@ -93,9 +97,11 @@ class OutboxSender:
         pacer: Pacer,
         spacing: ChatSpacing,
         on_undeliverable: UndeliverableHook,
+        on_rejected: RejectedHook | None = None,
     ) -> None:
         self.db = db
         self.on_undeliverable = on_undeliverable
+        self.on_rejected = on_rejected
         self.bot = bot
         self.clock = clock
         self.settings = settings
@@ -104,6 +110,7 @@ class OutboxSender:
         self._ready: list[_Ready] = []
         self._changes: list[dict[str, Any]] = []
         self._unreachable: list[tuple[int, str]] = []
+        self._rejected: list[tuple[int, str, int]] = []
         self._slots = asyncio.Semaphore(settings.max_in_flight)
         self._in_flight: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
@@ -309,6 +316,8 @@ class OutboxSender:
                 self._changes.append(self._done(row, row.payload.get("message_id")))
             else:
                 self._changes.append(self._failed(row, f"400 {exc.message}"))
+                if row.member_id is not None and self.on_rejected is not None:
+                    self._rejected.append((row.member_id, exc.message, row.id))
         except (NetworkError, TelegramError) as exc:  # timeouts, 5xx, connection errors
             if row.attempts + 1 >= self.settings.max_attempts:
                 self._changes.append(self._failed(row, f"gave up: {exc}"))
@@ -394,18 +403,38 @@ class OutboxSender:
 
     async def _flush(self) -> None:
         """Write the outcomes gathered since the last flush in one transaction."""
-        if not self._changes and not self._unreachable:
+        if not self._changes and not self._unreachable and not self._rejected:
             return
         changes, self._changes = self._changes, []
         unreachable, self._unreachable = self._unreachable, []
+        rejected, self._rejected = self._rejected, []
         try:
-            async with self.db.session() as session:
-                await OutboxRepository(session).apply(changes)
-                for member_id, reason in unreachable:
-                    await self.on_undeliverable(session, member_id, reason)
+            try:
+                await self._write(changes, unreachable, rejected)
+            except Exception:
+                if not rejected:
+                    raise
+                # A failing notice must not hold up every outcome behind it: record them
+                # without the notices (logged here) rather than retry the same failure forever.
+                log.exception("outbox: telling coordinators of refused messages failed")
+                await self._write(changes, unreachable, [])
         except Exception:
             self._changes[:0] = changes
             self._unreachable[:0] = unreachable
             raise
-        if unreachable:
+        if unreachable or rejected:
             self.wake()
+
+    async def _write(
+        self,
+        changes: list[dict[str, Any]],
+        unreachable: list[tuple[int, str]],
+        rejected: list[tuple[int, str, int]],
+    ) -> None:
+        async with self.db.session() as session:
+            await OutboxRepository(session).apply(changes)
+            for member_id, reason in unreachable:
+                await self.on_undeliverable(session, member_id, reason)
+            if self.on_rejected is not None:
+                for member_id, reason, row_id in rejected:
+                    await self.on_rejected(session, member_id, reason, row_id)

@@ -99,6 +99,7 @@ async def set_my_commands(emu: BotApiEmulator, params: dict[str, Any]) -> Any:
     scope = params.get("scope") or {"type": "default"}
     key = f"{scope.get('type')}:{scope.get('chat_id', '')}:{params.get('language_code', '')}"
     emu.world.commands[key] = commands
+    await emu.world.notify_changed()  # tests wait for the menu as for a message
     return True
 
 

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from bot.emulator.world import CallbackAnswer, SimMessage, SimUser
+from bot.emulator.world import CallbackAnswer, SimChat, SimMessage, SimUser
 
 if TYPE_CHECKING:
     from bot.emulator.server import BotApiEmulator
@@ -78,9 +78,29 @@ class Person:
         ]
         return self._post(None, caption=caption, photo=sizes)
 
-    def _post(self, written_at: float | None, **fields: Any) -> SimMessage:
+    def send_in_group(self, group: SimChat, text: str) -> SimMessage:
+        """Post ``text`` in a group the bot is in (a command if it starts with /)."""
+        return self._post(None, chat=group, text=text)
+
+    def edit(self, message: SimMessage, text: str) -> SimMessage:
+        """Edit one of this person's own messages, as Telegram allows for 48 hours and more.
+
+        Telegram sends the whole message again as ``edited_message``, with its original date.
+        """
+        if message.from_bot:
+            raise ValueError("people can only edit their own messages")
         world = self.emulator.world
-        message = world.add_message(self.chat, False, **fields)
+        message.text = text
+        message.edits += 1
+        world.emit("user_edit", {"person": self, "message": message})
+        world.push_update("edited_message", world.message_api(message, self.user.to_api()))
+        return message
+
+    def _post(
+        self, written_at: float | None, chat: SimChat | None = None, **fields: Any
+    ) -> SimMessage:
+        world = self.emulator.world
+        message = world.add_message(chat or self.chat, False, **fields)
         if written_at is not None:
             message.date = int(written_at)
         world.emit("user_message", {"person": self, "message": message})

@@ -89,6 +89,7 @@ class World:
         self.updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._query_ids = itertools.count(1)
+        self._group_ids = itertools.count(-1_000_000_001, -1)  # groups have negative ids
         self.new_update = asyncio.Event()
         self.changed = asyncio.Condition()
         self.answers: dict[str, CallbackAnswer] = {}
@@ -120,6 +121,12 @@ class World:
         self.users[user.id] = user
         self.chats.setdefault(user.id, SimChat(user.id))
         return user
+
+    def add_group(self, title: str, kind: str = "supergroup") -> SimChat:
+        """A group (or ``"channel"``) the bot was added to; people post in it by name."""
+        chat = SimChat(next(self._group_ids), kind, title)
+        self.chats[chat.id] = chat
+        return chat
 
     def chat(self, chat_id: int) -> SimChat | None:
         return self.chats.get(chat_id)

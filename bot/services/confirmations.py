@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.clock import Clock
 from bot.services.authz import Action, authorize
 from bot.services.directives import Confirmed, ConfirmResult, directive_text, unit_ref
-from bot.services.members import MemberView, view_of
+from bot.services.members import MemberView, mark_reachable, view_of
 from bot.services.notify import Notifier, Priority
-from storage.models import Directive, DirectiveConfirmation, DirectiveTarget, MemberStatus
+from storage.models import Directive, DirectiveConfirmation, DirectiveTarget
 from storage.repositories.directives import DirectiveRepository
 from storage.repositories.members import MemberRepository
 
@@ -61,10 +61,9 @@ async def confirm_taps(
         if member is None:
             results.append(TapResult(None, "errors.not_registered", None, None))
             continue
+        if member.unreachable_since is not None:  # a tap proves they can be reached
+            mark_reachable(session, clock, member, member.chat_id)
         view = view_of(member)
-        if member.status == MemberStatus.UNREACHABLE:  # a tap proves they can be reached
-            member.status = MemberStatus.ACTIVE
-            view = view_of(member)
         decision = authorize(view.actor, Action.CONFIRM_DIRECTIVE, view.unit_path)
         if not decision:
             results.append(TapResult(None, decision.reason, view.language, view.unit_name))

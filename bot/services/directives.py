@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core import callbacks
 from bot.core.clock import Clock
 from bot.core.i18n import t
+from bot.core.parsing import clean_text, has_visible
 from bot.core.timefmt import local
-from bot.services.authz import Action, Actor, require
+from bot.services.authz import Action, Actor, authorize, require
 from bot.services.errors import ServiceError
 from bot.services.notify import Button, Copy, Notifier, Priority
 from bot.services.quiet import QuietHours
@@ -96,9 +97,10 @@ class ConfirmResult:
 
 
 def checked_text(text: str) -> str:
-    """The directive text, trimmed; empty or over MAX_TEXT raises DirectiveError."""
-    body = text.strip()
-    if not body:
+    """The directive text, trimmed; empty (or only invisible characters such as a zero-width
+    space) or over MAX_TEXT raises DirectiveError."""
+    body = clean_text(text).strip()
+    if not has_visible(body):
         raise DirectiveError("directive.empty_text")
     if len(body) > MAX_TEXT:
         raise DirectiveError("directive.too_long", max=MAX_TEXT, length=len(body))
@@ -290,7 +292,12 @@ async def amend(
     tz: ZoneInfo,
     quiet: QuietHours | None = None,
 ) -> Sent:
-    """A new version: every unit must confirm again and sees what changed."""
+    """A new version: every unit must confirm again and sees what changed.
+
+    It reaches only the target units still within the amending actor's scope, decided unit by
+    unit by the one authorisation check: a unit moved elsewhere in the tree since the directive
+    went out (``fieldbot units import``) no longer hears from its old coordinator.
+    """
     repo = DirectiveRepository(session)
     directive = await own_directive(session, actor, directive_id, Action.AMEND_DIRECTIVE)
     body = checked_text(new_text)
@@ -299,22 +306,41 @@ async def amend(
     notifier = Notifier(session, now, hold_until=held)
     old_version = directive.version
     states = await repo.states(directive_id)
-    members = await repo.recipients(directive_id)
+    in_scope = await _in_scope(session, actor, Action.AMEND_DIRECTIVE, [s.unit_id for s in states])
+    if not in_scope:
+        raise DirectiveError("directive.no_units")
+    members = await repo.recipients(directive_id, in_scope)
     languages = {m.id: m.language for m in members}
-    # Every unit's old copies at once (one query), tidied after the new version goes out.
-    await notifier.replace_copies(
-        unit_ref_prefix(directive_id, old_version),
-        lambda mid: directive_text(languages.get(mid or 0, "vi"), directive, tz, superseded=True),
-        Priority.LOW,
-        prefix=True,
-    )
+
+    def superseded(mid: int | None) -> str:
+        return directive_text(languages.get(mid or 0, "vi"), directive, tz, superseded=True)
+
+    # The old copies are tidied after the new version goes out: every unit's at once (one
+    # query) when all are still in scope, else only those of the units the amendment reaches.
+    if len(in_scope) == len(states):
+        await notifier.replace_copies(
+            unit_ref_prefix(directive_id, old_version), superseded, Priority.LOW, prefix=True
+        )
+    else:
+        for unit_id in in_scope:
+            await notifier.replace_copies(
+                unit_ref(directive_id, old_version, unit_id), superseded, Priority.LOW
+            )
     directive.previous_text = directive.text
     directive.text = body
     directive.version = old_version + 1
     directive.amended_at = now
-    await repo.reset_confirmations(directive_id)
+    await repo.reset_confirmations(directive_id, in_scope)
     await send_copies(notifier, directive, members, tz)
-    return Sent(directive.id, len(states), len(members), held)
+    return Sent(directive.id, len(in_scope), len(members), held)
+
+
+async def _in_scope(
+    session: AsyncSession, actor: Actor, action: Action, unit_ids: list[int]
+) -> list[int]:
+    """The units among ``unit_ids`` the actor may still reach with ``action`` (units move)."""
+    units = await UnitQueries(session).by_ids(unit_ids)
+    return [u.id for u in units if authorize(actor, action, u.path)]
 
 
 async def own_directive(
@@ -335,6 +361,8 @@ async def remind_pending(
     directive = await own_directive(session, actor, directive_id, Action.REMIND_DIRECTIVE)
     repo = DirectiveRepository(session)
     pending = [s.unit_id for s in await repo.states(directive_id) if s.confirmed_at is None]
+    # Like an amendment, a reminder reaches only the units still within the actor's scope.
+    pending = await _in_scope(session, actor, Action.REMIND_DIRECTIVE, pending)
     members = await repo.recipients(directive_id, pending) if pending else []
     await send_copies(Notifier(session, clock.now()), directive, members, tz)
     return len(members)

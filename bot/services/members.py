@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.clock import Clock
 from bot.core.config import LANGUAGES
 from bot.core.i18n import t
+from bot.core.parsing import MAX_ID, MAX_TELEGRAM_ID, is_int
 from bot.services.authz import Action, Actor, require
 from bot.services.notify import Notifier, Priority
 from storage.models import Member, MemberStatus, Role
@@ -68,29 +69,45 @@ async def find_member_by_ref(session: AsyncSession, ref: str) -> MemberView | No
     cleaned = ref.strip()
     if cleaned.startswith("@"):
         member = await repo.get_by_username(cleaned[1:])
-    elif cleaned.isdigit():
-        member = await repo.get(int(cleaned)) or await repo.get_by_telegram_id(int(cleaned))
+    elif is_int(cleaned, low=1, high=MAX_TELEGRAM_ID):
+        number = int(cleaned)
+        member = (await repo.get(number) if number <= MAX_ID else None) or (
+            await repo.get_by_telegram_id(number)
+        )
     else:
         member = None
     return view_of(member) if member else None
 
 
 async def note_seen(
-    session: AsyncSession, clock: Clock, telegram_user_id: int, chat_id: int
+    session: AsyncSession,
+    clock: Clock,
+    telegram_user_id: int,
+    chat_id: int,
+    *,
+    private: bool = True,
 ) -> MemberView | None:
-    """The member behind an update; one who wrote to us again is reachable again."""
-    repo = MemberRepository(session)
-    member = await repo.get_by_telegram_id(telegram_user_id)
+    """The member behind an update; one who wrote to us again in private is reachable again.
+
+    Only reachability changes here, never the status: a rejected or removed member who
+    writes stays what they are. A group is never taken as the member's chat.
+    """
+    member = await MemberRepository(session).get_by_telegram_id(telegram_user_id)
     if member is None:
         return None
-    if member.status == MemberStatus.UNREACHABLE:
-        member.status = MemberStatus.ACTIVE
-        member.chat_id = chat_id
-        member.updated_at = clock.now()
-        AuditRepository(session).record(
-            clock.now(), member.id, f"member:{member.id}", "member.reachable", f"member:{member.id}"
-        )
+    if private and member.unreachable_since is not None:
+        mark_reachable(session, clock, member, chat_id)
     return view_of(member)
+
+
+def mark_reachable(session: AsyncSession, clock: Clock, member: Member, chat_id: int) -> None:
+    """They wrote or tapped in their private chat: Telegram delivers to them again."""
+    member.unreachable_since = None
+    member.chat_id = chat_id
+    member.updated_at = clock.now()
+    AuditRepository(session).record(
+        clock.now(), member.id, f"member:{member.id}", "member.reachable", f"member:{member.id}"
+    )
 
 
 async def set_language(
@@ -113,17 +130,24 @@ async def set_language(
 async def mark_unreachable(
     session: AsyncSession, clock: Clock, member_id: int, reason: str
 ) -> bool:
-    """Record that Telegram refused delivery (403) and tell the member's coordinators once."""
+    """Record that Telegram refused delivery (403) and tell the member's coordinators once.
+
+    Only the reachability fact is set; the status (who the member is) stays as it was. Only an
+    active member's silence is worth a coordinator's attention: a bounced rejection notice
+    is recorded, not announced.
+    """
     repo = MemberRepository(session)
     member = await repo.get(member_id)
-    if member is None or member.status == MemberStatus.UNREACHABLE:
+    if member is None or member.unreachable_since is not None:
         return False
-    member.status = MemberStatus.UNREACHABLE
-    member.updated_at = clock.now()
     now = clock.now()
+    member.unreachable_since = now
+    member.updated_at = now
     AuditRepository(session).record(
         now, None, "outbox", "member.unreachable", f"member:{member.id}", {"reason": reason}
     )
+    if member.status != MemberStatus.ACTIVE:
+        return True
     notifier = Notifier(session, now)
     for coordinator in await coordinators_over(repo, member.unit.path):
         if coordinator.id == member.id:

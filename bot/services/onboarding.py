@@ -68,6 +68,7 @@ class Redeemed(StrEnum):
     EXPIRED = "expired"
     USED_UP = "used_up"
     TOO_MANY_TRIES = "too_many_tries"
+    BUSY = "busy"  # too many wrong codes from everyone together: none is checked for now
 
 
 @dataclass(frozen=True)
@@ -158,12 +159,19 @@ async def redeem_invitation(
     now = clock.now()
     invitations = InvitationRepository(session)
     members = MemberRepository(session)
-    recent = await invitations.failed_attempts_since(who.user_id, now - settings.attempt_window)
+    since = now - settings.attempt_window
+    recent = await invitations.failed_attempts_since(who.user_id, since)
     if len(recent) >= settings.max_attempts:
         return RedeemResult(
             Redeemed.TOO_MANY_TRIES,
             retry_at=recent[-settings.max_attempts] + settings.attempt_window,
         )
+    # Besides each user's own limit, one for everyone: many accounts with one guess each must
+    # not add up to an unbounded search (nor an unbounded table).
+    overall = await invitations.count_failed_since(since)
+    if overall >= settings.max_attempts_overall:
+        oldest = await invitations.nth_failed_since(since, overall - settings.max_attempts_overall)
+        return RedeemResult(Redeemed.BUSY, retry_at=(oldest or now) + settings.attempt_window)
 
     existing = await members.get_by_telegram_id(who.user_id)
     if existing is not None and existing.status not in (
@@ -178,6 +186,7 @@ async def redeem_invitation(
         failure = Redeemed.USED_UP
     if failure is not None or invitation is None:
         await invitations.record_failed_attempt(who.user_id, now)
+        await invitations.prune_failed_before(since)  # older ones count for no limit any more
         return RedeemResult(failure or Redeemed.INVALID)
 
     status = MemberStatus.ACTIVE if invitation.auto_approve else MemberStatus.PENDING

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
 from bot.core.config import ConfigError, RemindersConfig, reminders_for_plan
+from bot.core.parsing import MAX_YEAR, MIN_YEAR, ParseError, checked_date
 from bot.services import plans
 from bot.services.authz import Actor
 from bot.services.directives import Target, resolve
@@ -31,7 +32,9 @@ from storage.repositories.tasks import PlanRepository, TaskRepository
 from storage.repositories.units import UnitRepository
 
 CSV_COLUMNS = ("title", "description", "deadline", "assign")
+PLAN_FIELDS = ("code", "title", "event_date", "owner", "tasks", "reminders")
 MAX_TASKS = 500
+_TASKS_HEADER = re.compile(r"\s*\[\[\s*tasks\s*\]\]")
 
 
 class PlanImportError(Exception):
@@ -74,14 +77,61 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
+def _string(table: dict[str, Any], key: str, line: int, errors: list[RowError]) -> str:
+    """A text field: absent is empty; a number, list or table in its place is an error (``5``
+    is not a deadline, ``{a = 1}`` not a title), and so is a NUL the database would refuse."""
+    value = table.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        errors.append(RowError(line, "input.file_not_text", {"field": key}))
+        return ""
+    if "\x00" in value:
+        errors.append(RowError(line, "input.file_nul"))
+        return ""
+    return value.strip()
+
+
 def _date(value: Any, line: int, errors: list[RowError]) -> date | None:
     if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    try:
-        return date.fromisoformat(_text(value))
-    except ValueError:
-        errors.append(RowError(line, "plan_import.bad_event_date", {"value": _text(value)}))
+        day: date | None = value
+    elif isinstance(value, str) and value.strip().isascii():
+        try:
+            day = date.fromisoformat(value.strip())
+        except ValueError:
+            day = None
+    else:
+        day = None
+    if day is None:
+        shown = _text(value)[:40]
+        errors.append(RowError(line, "plan_import.bad_event_date", {"value": shown}))
         return None
+    try:
+        return checked_date(day)
+    except ParseError:
+        errors.append(
+            RowError(
+                line,
+                "input.file_event_date_range",
+                {"value": day.isoformat(), "low": MIN_YEAR, "high": MAX_YEAR},
+            )
+        )
+        return None
+
+
+def _key_line(lines: list[str], key: str) -> int:
+    """The line where a top-level ``key`` is set (1 if it cannot be told)."""
+    pattern = re.compile(rf"\s*\[?\s*\"?{re.escape(key)}\"?\s*[=\]]")
+    return next((n for n, text in enumerate(lines, 1) if pattern.match(text)), 1)
+
+
+def _toml_error_line(text: str, exc: ValueError) -> int:
+    if m := re.search(r"line (\d+)", str(exc)):
+        return int(m[1])
+    # tomllib names no line when int() refuses a number of thousands of digits
+    if m := re.search(r"[0-9_]{4000,}", text):
+        return text.count("\n", 0, m.start()) + 1
+    return 1
 
 
 def _task(line: int, values: dict[str, Any]) -> TaskSpec:
@@ -99,40 +149,50 @@ def parse_toml(data: bytes) -> PlanSpec:
     ``[reminders]`` table (the plan's own reminder timing)."""
     errors: list[RowError] = []
     try:
-        document = tomllib.loads(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise PlanImportError([RowError(1, "units_import.not_utf8")]) from None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise PlanImportError([RowError(line, "units_import.not_utf8")]) from None
+    try:
+        document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = int(m[1]) if (m := re.search(r"line (\d+)", str(exc))) else 1
+        detail = str(exc)[:200]
         raise PlanImportError(
-            [RowError(line, "plan_import.bad_toml", {"detail": str(exc)})]
+            [RowError(_toml_error_line(text, exc), "plan_import.bad_toml", {"detail": detail})]
         ) from None
-    header_lines = [
-        n for n, text in enumerate(data.decode().splitlines(), 1) if text.strip() == "[[tasks]]"
-    ]
-    spec = PlanSpec(
-        code=_text(document.get("code")),
-        title=_text(document.get("title")),
-        owner=_text(document.get("owner")),
-    )
-    if "event_date" in document:
-        spec.event_date = _date(document["event_date"], 1, errors)
-    if "reminders" in document:
-        spec.reminders = document["reminders"]
-        lines = data.decode().splitlines()
-        spec.reminders_line = next(
-            (
-                n
-                for n, text in enumerate(lines, 1)
-                if text.strip().startswith(("[reminders]", "reminders"))
-            ),
-            1,
+    except ValueError as exc:  # a number of thousands of digits, which int() refuses
+        raise PlanImportError(
+            [RowError(_toml_error_line(text, exc), "input.file_huge_number")]
+        ) from None
+    lines = text.splitlines()
+    header_lines = [n for n, line in enumerate(lines, 1) if _TASKS_HEADER.match(line)]
+    unknown_top = sorted(set(document) - set(PLAN_FIELDS))
+    for key in unknown_top:
+        errors.append(
+            RowError(_key_line(lines, key), "plan_import.unknown_fields", {"fields": key})
         )
+    code, title, owner = (
+        _string(document, key, _key_line(lines, key), errors) for key in ("code", "title", "owner")
+    )
+    spec = PlanSpec(code=code, title=title, owner=owner)
+    if "event_date" in document:
+        spec.event_date = _date(document["event_date"], _key_line(lines, "event_date"), errors)
+    if "reminders" in document:
+        spec.reminders_line = _key_line(lines, "reminders")
+        if isinstance(document["reminders"], dict):
+            spec.reminders = document["reminders"]
+        else:
+            errors.append(
+                RowError(spec.reminders_line, "input.file_not_table", {"field": "reminders"})
+            )
     tasks = document.get("tasks", [])
     if not isinstance(tasks, list):
-        raise PlanImportError([RowError(1, "plan_import.no_tasks")])
+        raise PlanImportError(
+            [*errors, RowError(_key_line(lines, "tasks"), "plan_import.no_tasks")]
+        )
+    inline = _key_line(lines, "tasks")  # ``tasks = [{...}]`` has no [[tasks]] headers
     for index, item in enumerate(tasks):
-        line = header_lines[index] if index < len(header_lines) else 1
+        line = header_lines[index] if index < len(header_lines) else inline
         if not isinstance(item, dict):
             errors.append(RowError(line, "plan_import.no_tasks"))
             continue
@@ -142,7 +202,10 @@ def parse_toml(data: bytes) -> PlanSpec:
                 RowError(line, "plan_import.unknown_fields", {"fields": ", ".join(unknown)})
             )
             continue
-        spec.tasks.append(_task(line, item))
+        before = len(errors)
+        fields = {key: _string(item, key, line, errors) for key in CSV_COLUMNS}
+        if len(errors) == before:
+            spec.tasks.append(_task(line, fields))
     if errors:
         raise PlanImportError(errors)
     return spec
@@ -152,22 +215,31 @@ def parse_csv(data: bytes, spec: PlanSpec) -> PlanSpec:
     """Rows of ``title,description,deadline,assign``; the plan itself comes from ``spec``."""
     try:
         text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise PlanImportError([RowError(1, "units_import.not_utf8")]) from None
-    reader = csv.reader(io.StringIO(text))
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise PlanImportError([RowError(line, "units_import.not_utf8")]) from None
+    if "\x00" in text:  # csv reads NUL as a character; the database would refuse it later
+        raise PlanImportError(
+            [RowError(text.count("\n", 0, text.index("\x00")) + 1, "input.file_nul")]
+        )
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = [h.strip().lower() for h in next(reader)]
+        missing = [c for c in CSV_COLUMNS if c not in header and c != "description"]
+        if missing:
+            raise PlanImportError(
+                [RowError(1, "plan_import.missing_columns", {"columns": ", ".join(missing)})]
+            )
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            spec.tasks.append(_task(reader.line_num, dict(zip(header, row, strict=False))))
     except StopIteration:
         raise PlanImportError([RowError(1, "units_import.empty")]) from None
-    missing = [c for c in CSV_COLUMNS if c not in header and c != "description"]
-    if missing:
+    except csv.Error as exc:  # e.g. a field over csv's size limit, an unclosed quote
         raise PlanImportError(
-            [RowError(1, "plan_import.missing_columns", {"columns": ", ".join(missing)})]
-        )
-    for row in reader:
-        if not any(cell.strip() for cell in row):
-            continue
-        spec.tasks.append(_task(reader.line_num, dict(zip(header, row, strict=False))))
+            [RowError(max(1, reader.line_num), "input.file_bad_csv", {"detail": str(exc)[:200]})]
+        ) from None
     return spec
 
 

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core import callbacks
 from bot.core.clock import Clock
 from bot.core.i18n import t
-from bot.core.timefmt import local, parse_when
+from bot.core.parsing import clean_text, has_visible
+from bot.core.timefmt import local, parse_when, within_bounds
 from bot.services.authz import Action, Actor, require
 from bot.services.directives import Target, resolve
 from bot.services.errors import ServiceError
@@ -48,19 +49,28 @@ class TaskSent:
 
 
 def parse_deadline(text: str, event_date: date, now: datetime, tz: ZoneInfo) -> datetime | None:
-    """``event-14d``, ``event-2w 17:00``, ``event``, an ISO date(-time), or a local date."""
+    """``event-14d``, ``event-2w 17:00``, ``event``, an ISO date(-time), or a local date.
+
+    None for anything else: digits other than ASCII, a bare number (``5``: five what?), or a
+    moment outside the years people plan for (which would also overflow the date type).
+    """
     cleaned = " ".join(text.strip().split())
-    match = _RELATIVE.match(cleaned)
+    if not cleaned.isascii() or len(cleaned) > 40:
+        return None
+    match = _RELATIVE.fullmatch(cleaned)
     if match:
         days = int(match["count"] or 0) * (7 if (match["unit"] or "d").lower() == "w" else 1)
-        day = event_date + timedelta(days=-days if match["sign"] == "-" else days)
+        try:
+            day = event_date + timedelta(days=-days if match["sign"] == "-" else days)
+        except OverflowError:
+            return None
         at = DEADLINE_TIME
         if match["hm"]:
             hour, minute = (int(part) for part in match["hm"].split(":"))
             if hour > 23 or minute > 59:
                 return None
             at = time(hour, minute)
-        return datetime.combine(day, at, tzinfo=tz)
+        return within_bounds(datetime.combine(day, at, tzinfo=tz), now)
     try:
         parsed = datetime.fromisoformat(cleaned)
     except ValueError:
@@ -69,11 +79,16 @@ def parse_deadline(text: str, event_date: date, now: datetime, tz: ZoneInfo) -> 
         if len(cleaned) <= 10:  # a bare date
             parsed = datetime.combine(parsed.date(), DEADLINE_TIME)
         parsed = parsed.replace(tzinfo=tz)
-    return parsed
+    try:
+        return within_bounds(parsed, now)
+    except OverflowError:  # an offset pushing year 1 or 9999 past the calendar
+        return None
 
 
 def checked_title(title: str) -> str:
-    cleaned = " ".join(title.split())
+    cleaned = " ".join(clean_text(title).split())
+    if not has_visible(cleaned):
+        cleaned = ""
     if not cleaned:
         raise PlanError("plan.empty_title")
     if len(cleaned) > MAX_TITLE:
@@ -82,14 +97,18 @@ def checked_title(title: str) -> str:
 
 
 def checked_code(code: str) -> str:
-    cleaned = code.strip()
+    cleaned = clean_text(code).strip()
+    if not has_visible(cleaned):
+        cleaned = ""
     if not cleaned or len(cleaned) > MAX_CODE or any(c.isspace() for c in cleaned):
         raise PlanError("plan.bad_code", max=MAX_CODE)
     return cleaned
 
 
 def checked_description(text: str) -> str:
-    cleaned = text.strip()
+    cleaned = clean_text(text).strip()
+    if not has_visible(cleaned):
+        cleaned = ""
     if len(cleaned) > MAX_DESCRIPTION:
         raise PlanError("plan.description_too_long", max=MAX_DESCRIPTION, length=len(cleaned))
     return cleaned
@@ -132,6 +151,24 @@ async def plans_for(session: AsyncSession, actor: Actor) -> list[Plan]:
     """The plans a coordinator may add tasks to: their unit's, their ancestors', their subtree's."""
     require(actor, Action.ASSIGN_TASK, actor.unit_path)
     return await PlanRepository(session).visible_from(actor.unit_path)
+
+
+async def plan_for(session: AsyncSession, actor: Actor, plan_id: int) -> Plan:
+    """A plan the actor may add tasks to (as ``plans_for`` offers them); PlanError otherwise.
+
+    A form keeps the plan it offered; by the time the choice arrives the member may have moved,
+    or the button may be forged, so the offer is checked again.
+    """
+    require(actor, Action.ASSIGN_TASK, actor.unit_path)
+    plan = await PlanRepository(session).get(plan_id)
+    owner = await UnitRepository(session).get(plan.owner_unit_id) if plan else None
+    if (
+        plan is None
+        or owner is None
+        or not (actor.unit_path.startswith(owner.path) or owner.path.startswith(actor.unit_path))
+    ):
+        raise PlanError("input.plan_gone")
+    return plan
 
 
 async def get_plan(session: AsyncSession, plan_id: int) -> Plan:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core import callbacks
 from bot.core.clock import Clock
 from bot.core.i18n import t
+from bot.core.parsing import clean_text, has_visible
 from bot.core.timefmt import local
 from bot.services.authz import Action, Actor, require
 from bot.services.errors import ServiceError
@@ -87,7 +88,10 @@ def check_attachment(kind: str, size: int | None, file_name: str | None) -> None
 
 
 def checked_note(note: str) -> str:
-    cleaned = note.strip()
+    """The note as the database can keep it (no NUL); only invisible characters count as none."""
+    cleaned = clean_text(note).strip()
+    if not has_visible(cleaned):
+        return ""
     if len(cleaned) > MAX_NOTE:
         raise ReportError("report.note_too_long", max=MAX_NOTE, length=len(cleaned))
     return cleaned

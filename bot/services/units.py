@@ -75,6 +75,9 @@ def _decode(data: bytes) -> str:
 def parse_units_csv(data: bytes) -> list[UnitRow]:
     """Read and check every row; raise UnitImportError listing every problem found."""
     text = _decode(data)
+    if "\x00" in text:  # csv takes NUL for a character; the database refuses it
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise UnitImportError([RowError(line, "input.file_nul")])
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)

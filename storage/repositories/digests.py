@@ -14,7 +14,6 @@ from storage.models import (
     Directive,
     DirectiveTarget,
     Member,
-    MemberStatus,
     ReportKind,
     Role,
     Task,
@@ -23,6 +22,7 @@ from storage.models import (
     TaskState,
     Unit,
 )
+from storage.repositories.members import reachable, unreachable
 
 DIGEST_ROLES = (Role.COORDINATOR, Role.ADMIN)
 
@@ -61,7 +61,7 @@ class DigestRepository:
         rows = await self.session.scalars(
             select(Member)
             .where(
-                Member.status == MemberStatus.ACTIVE,
+                reachable(),
                 Member.role.in_([str(r) for r in DIGEST_ROLES]),
                 or_(Member.last_digest_due.is_(None), Member.last_digest_due < due),
             )
@@ -156,8 +156,8 @@ class DigestRepository:
         return await self._listing(base.order_by(Directive.ack_by), count)
 
     async def unreachable(self, path: str) -> Listing:
-        """Members Telegram will not deliver to (they blocked the bot)."""
-        where = (_in(path), Member.status == MemberStatus.UNREACHABLE)
+        """Active members Telegram will not deliver to (they blocked the bot)."""
+        where = (_in(path), *unreachable())
         base = select(Member.full_name, Unit.name).join(Unit, Unit.id == Member.unit_id)
         count = select(func.count()).select_from(Member).join(Unit).where(*where)
         return await self._listing(base.where(*where).order_by(Unit.path, Member.id), count)

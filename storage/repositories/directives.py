@@ -16,11 +16,11 @@ from storage.models import (
     DirectiveTarget,
     Draft,
     Member,
-    MemberStatus,
     Unit,
     UnitGroup,
     UnitGroupMember,
 )
+from storage.repositories.members import reachable, unreachable
 
 
 @dataclass(frozen=True)
@@ -129,11 +129,14 @@ class DirectiveRepository:
     def add_confirmation(self, confirmation: DirectiveConfirmation) -> None:
         self.session.add(confirmation)
 
-    async def reset_confirmations(self, directive_id: int) -> None:
-        """A new version: every unit confirms again, and the scheduler starts over for it."""
+    async def reset_confirmations(self, directive_id: int, unit_ids: Iterable[int]) -> None:
+        """A new version: these units confirm again, and the scheduler starts over for them."""
         await self.session.execute(
             update(DirectiveTarget)
-            .where(DirectiveTarget.directive_id == directive_id)
+            .where(
+                DirectiveTarget.directive_id == directive_id,
+                DirectiveTarget.unit_id.in_(list(unit_ids)),
+            )
             .values(
                 confirmed_at=None,
                 confirmed_by_id=None,
@@ -151,9 +154,7 @@ class DirectiveRepository:
         stmt = (
             select(Member)
             .join(DirectiveTarget, DirectiveTarget.unit_id == Member.unit_id)
-            .where(
-                DirectiveTarget.directive_id == directive_id, Member.status == MemberStatus.ACTIVE
-            )
+            .where(DirectiveTarget.directive_id == directive_id, reachable())
             .order_by(Member.unit_id, Member.id)
         )
         if unit_ids is not None:
@@ -166,7 +167,7 @@ class DirectiveRepository:
             .join(DirectiveTarget, DirectiveTarget.unit_id == Member.unit_id)
             .where(
                 DirectiveTarget.directive_id == directive_id,
-                Member.status == MemberStatus.UNREACHABLE,
+                *unreachable(),
             )
             .order_by(Member.unit_id, Member.id)
         )

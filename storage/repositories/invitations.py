@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Invitation, RedeemAttempt
@@ -43,6 +43,34 @@ class InvitationRepository:
     async def record_failed_attempt(self, telegram_user_id: int, at: datetime) -> None:
         self.session.add(RedeemAttempt(telegram_user_id=telegram_user_id, at=at))
         await self.session.flush()
+
+    async def count_failed_since(self, since: datetime) -> int:
+        """Wrong codes from everyone since ``since`` (the global limit)."""
+        return int(
+            await self.session.scalar(
+                select(func.count()).select_from(RedeemAttempt).where(RedeemAttempt.at >= since)
+            )
+            or 0
+        )
+
+    async def nth_failed_since(self, since: datetime, index: int) -> datetime | None:
+        """The time of the ``index``-th (from 0, oldest first) wrong code since ``since``."""
+        return await self.session.scalar(
+            select(RedeemAttempt.at)
+            .where(RedeemAttempt.at >= since)
+            .order_by(RedeemAttempt.at, RedeemAttempt.id)
+            .offset(index)
+            .limit(1)
+        )
+
+    async def prune_failed_before(self, before: datetime) -> int:
+        """Delete attempts too old to count for any limit; returns how many went."""
+        result = await self.session.execute(
+            delete(RedeemAttempt)
+            .where(RedeemAttempt.at < before)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
     async def count(self) -> int:
         return int(await self.session.scalar(select(func.count()).select_from(Invitation)) or 0)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Member, MemberStatus, Role, Unit
@@ -16,6 +16,11 @@ class Recipient(NamedTuple):
     chat_id: int
     language: str
     unit_id: int
+
+
+def reachable() -> ColumnElement[bool]:
+    """Members a notification can go to: approved and not known to have blocked the bot."""
+    return and_(Member.status == MemberStatus.ACTIVE, Member.unreachable_since.is_(None))
 
 
 class MemberRepository:
@@ -67,20 +72,21 @@ class MemberRepository:
     async def active_with_roles_in_units(
         self, unit_ids: Iterable[int], roles: Iterable[Role]
     ) -> list[Member]:
-        """Active members holding one of ``roles`` in one of ``unit_ids``."""
+        """Reachable active members holding one of ``roles`` in one of ``unit_ids``."""
         stmt = (
             select(Member)
             .where(
                 Member.unit_id.in_(list(unit_ids)),
                 Member.role.in_([str(r) for r in roles]),
-                Member.status == MemberStatus.ACTIVE,
+                reachable(),
             )
             .order_by(Member.id)
         )
         return list(await self.session.scalars(stmt))
 
     async def active_in_units(self, unit_ids: Iterable[int]) -> list[Member]:
-        """Active members of the given units, unit by unit (chunked under SQLite's cap)."""
+        """Reachable active members of the given units, unit by unit (chunked under SQLite's
+        cap)."""
         ids = list(unit_ids)
         found: list[Member] = []
         for start in range(0, len(ids), 900):
@@ -88,7 +94,7 @@ class MemberRepository:
                 select(Member)
                 .where(
                     Member.unit_id.in_(ids[start : start + 900]),
-                    Member.status == MemberStatus.ACTIVE,
+                    reachable(),
                 )
                 .order_by(Member.unit_id, Member.id)
             )
@@ -96,7 +102,7 @@ class MemberRepository:
         return found
 
     async def recipients_in_units(self, unit_ids: Iterable[int]) -> list[Recipient]:
-        """Active members of the given units, as plain rows (for sweeps over thousands)."""
+        """Reachable active members of the given units, as plain rows (for sweeps)."""
         ids = list(unit_ids)
         found: list[Recipient] = []
         for start in range(0, len(ids), 900):
@@ -104,7 +110,7 @@ class MemberRepository:
                 select(Member.id, Member.chat_id, Member.language, Member.unit_id)
                 .where(
                     Member.unit_id.in_(ids[start : start + 900]),
-                    Member.status == MemberStatus.ACTIVE,
+                    reachable(),
                 )
                 .order_by(Member.unit_id, Member.id)
             )
@@ -120,7 +126,7 @@ class MemberRepository:
                 select(Member.unit_id)
                 .where(
                     Member.unit_id.in_(ids[start : start + 900]),
-                    Member.status == MemberStatus.ACTIVE,
+                    reachable(),
                 )
                 .distinct()
             )
@@ -128,7 +134,7 @@ class MemberRepository:
         return found
 
     async def active_admins(self) -> list[Member]:
-        stmt = select(Member).where(Member.role == Role.ADMIN, Member.status == MemberStatus.ACTIVE)
+        stmt = select(Member).where(Member.role == Role.ADMIN, reachable())
         return list(await self.session.scalars(stmt.order_by(Member.id)))
 
     async def list_in_subtree(self, path_prefix: str) -> list[Member]:
@@ -139,3 +145,8 @@ class MemberRepository:
             .order_by(Unit.path, Member.full_name)
         )
         return list(await self.session.scalars(stmt))
+
+
+def unreachable() -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """Approved members Telegram refused to deliver to (the ones a coordinator should know of)."""
+    return Member.status == MemberStatus.ACTIVE, Member.unreachable_since.is_not(None)

@@ -119,3 +119,20 @@ class OutboxRepository:
                 OutboxMessage.status == OutboxStatus.PENDING
             )
         )
+
+    async def failed_alike_before(
+        self, chat_id: int, member_id: int, last_error: str, before_id: int
+    ) -> bool:
+        """Whether an earlier row to this member already failed for the same reason."""
+        found = await self.session.scalar(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.chat_id == chat_id,  # indexed: a member's rows are few
+                OutboxMessage.member_id == member_id,
+                OutboxMessage.status == OutboxStatus.FAILED,
+                OutboxMessage.last_error == last_error,
+                OutboxMessage.id < before_id,
+            )
+            .limit(1)
+        )
+        return found is not None

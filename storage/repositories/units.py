@@ -119,19 +119,19 @@ class UnitQueries:
         return found
 
     async def count_active_members(self, unit_ids: Sequence[int]) -> tuple[int, int]:
-        """(active, unreachable) members in the given units."""
+        """(reachable, unreachable) active members in the given units."""
         active = unreachable = 0
         for start in range(0, len(unit_ids), 900):
             rows = await self.session.execute(
-                select(Member.status, func.count())
+                select(Member.unreachable_since.is_(None), func.count())
                 .where(
                     Member.unit_id.in_(list(unit_ids[start : start + 900])),
-                    Member.status.in_([MemberStatus.ACTIVE, MemberStatus.UNREACHABLE]),
+                    Member.status == MemberStatus.ACTIVE,
                 )
-                .group_by(Member.status)
+                .group_by(Member.unreachable_since.is_(None))
             )
-            for status, count in rows:
-                if status == MemberStatus.ACTIVE:
+            for can_reach, count in rows:
+                if can_reach:
                     active += count
                 else:
                     unreachable += count

@@ -91,3 +91,22 @@ def test_refusals_explain_themselves() -> None:
 
 def test_the_command_line_acts_as_admin_everywhere() -> None:
     assert all(authorize(Actor.system(), action, "/9/").allowed for action in Action)
+
+
+@pytest.mark.parametrize("status", [s for s in MemberStatus if s != MemberStatus.ACTIVE])
+@pytest.mark.parametrize("role", list(Role))
+async def test_a_bounce_and_a_new_message_never_change_what_a_member_may_do(
+    session, clock, role: Role, status: MemberStatus
+) -> None:
+    """Statuses changing under a member: not active stays not active whatever delivery does."""
+    from bot.services import members
+    from tests.factories import make_member, make_tree
+
+    await make_tree(session, clock)
+    member = await make_member(session, clock, "HN", role, status)
+    assert await members.mark_unreachable(session, clock, member.id, "blocked")
+    seen = await members.note_seen(session, clock, member.telegram_user_id, member.chat_id)
+    assert seen is not None
+    assert seen.status == status
+    allowed = {a for a in Action if authorize(seen.actor, a, seen.unit_path)}
+    assert allowed == INACTIVE_ALLOWED

@@ -5,7 +5,7 @@ from bot.core.callbacks import MAX_BYTES, LanguageChoice, MemberDecision, decode
 
 @pytest.mark.parametrize(
     "payload",
-    [MemberDecision(1, True), MemberDecision(10**17, False), LanguageChoice("en")],
+    [MemberDecision(1, True), MemberDecision(2**31 - 1, False), LanguageChoice("en")],
 )
 def test_round_trip_and_size(payload) -> None:
     data = encode(payload)

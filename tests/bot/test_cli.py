@@ -38,7 +38,7 @@ def _import_tree(config: Path, folder: Path) -> None:
 
 def test_db_upgrade(config_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(config_file, "db", "upgrade") == 0
-    assert "0004" in capsys.readouterr().out
+    assert "0005" in capsys.readouterr().out
 
 
 def test_import_then_list(

@@ -12,7 +12,7 @@ from bot.core.clock import ManualClock
 from bot.core.config import RemindersConfig
 from bot.services import digests, directives
 from bot.services.directives import Target
-from storage.models import Member, MemberStatus, Role, TaskState
+from storage.models import Member, Role, TaskState
 from tests.bot.test_reminders import World
 from tests.factories import make_member
 
@@ -41,7 +41,7 @@ async def test_each_coordinator_gets_their_subtree_once_a_day(
     quiet_one = await make_member(session, clock, "QN", Role.COORDINATOR, name="Tỉnh QN")
     await w.report(w.px[0], TaskState.BLOCKED, 20)
     tb = await session.get(Member, w.tb.id)
-    tb.status = MemberStatus.UNREACHABLE
+    tb.unreachable_since = clock.now()
     await directives.send_directive(
         session,
         clock,

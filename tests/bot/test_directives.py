@@ -10,7 +10,14 @@ from bot.services import directive_views, directives
 from bot.services.authz import Actor, NotAllowed
 from bot.services.confirmations import Tap, confirm_taps
 from bot.services.directives import Confirmed, DirectiveError, Target, changes
-from storage.models import DirectiveConfirmation, MemberStatus, OutboxMessage, Role
+from bot.services.units import import_units
+from storage.models import (
+    DirectiveConfirmation,
+    DirectiveTarget,
+    MemberStatus,
+    OutboxMessage,
+    Role,
+)
 from tests.factories import make_member, make_tree
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -210,3 +217,52 @@ async def test_list_shows_counts(session, clock) -> None:
     assert (line.confirmed, line.targets, line.excerpt) == (0, 2, "Dòng đầu")
     seen = await directives.preview(session, boss.actor, Target.parse("level:commune"), 30)
     assert (seen.unit_count, seen.member_count) == (2, 1)
+
+
+async def test_an_amendment_reaches_only_units_still_in_the_amenders_scope(session, clock) -> None:
+    """A commune moved to another province by a units import no longer hears from its old
+    district coordinator's amendments of an earlier directive."""
+    await make_tree(session, clock)
+    boss = await make_member(session, clock, "HN-BD", Role.COORDINATOR)
+    stays = await make_member(session, clock, "HN-BD-PX")
+    moved = await make_member(session, clock, "HN-BD-TB")
+    sent = await _send(session, clock, boss.actor, text="Họp 8 giờ")
+    assert sent.unit_count == 2  # the two communes below the district
+    move = "code,name,level,parent_code\nHN-BD-TB,Công an phường Trúc Bạch,commune,QN-HL\n"
+    await import_units(session, clock, Actor.system(), move.encode())
+    target = await session.scalar(
+        select(DirectiveTarget).where(DirectiveTarget.unit_id == moved.actor.unit_id)
+    )
+    target.confirmed_at, target.confirmed_version = clock.now(), 1
+    before = {row.id for row in await _rows(session)}
+
+    again = await directives.amend(session, clock, boss.actor, sent.directive_id, "Họp 9 giờ", TZ)
+
+    fresh = [row for row in await _rows(session) if row.id not in before]
+    chats = {row.chat_id for row in fresh if "Họp 9 giờ" in row.payload["text"]}
+    assert stays.chat_id in chats
+    assert moved.chat_id not in chats
+    assert again.unit_count == 1
+    # The moved unit's copy of version 1 is left as it was, not marked as superseded.
+    old = [r for r in await _rows(session) if r.chat_id == moved.chat_id and r.id in before]
+    assert all("Họp 8 giờ" in r.payload["text"] for r in old)
+    assert not any(r.chat_id == moved.chat_id for r in fresh)
+    # and its confirmation of version 1 stands: the amendment does not ask it to confirm again
+    await session.refresh(target)
+    assert (target.confirmed_at, target.confirmed_version) == (clock.now(), 1)
+    # Nor does "Nhắc lại" reach it: only the unit still in scope is reminded.
+    assert await directives.remind_pending(session, clock, boss.actor, sent.directive_id, TZ) == 1
+    reminded = [r for r in await _rows(session) if r.id not in before and r not in fresh]
+    assert {r.chat_id for r in reminded} == {stays.chat_id}
+
+
+async def test_a_directive_of_invisible_characters_is_empty(session, clock) -> None:
+    await make_tree(session, clock)
+    boss = await make_member(session, clock, "HN", Role.COORDINATOR)
+    for text in ("\u200b", " \u200c\u200d\ufeff ", "\x00"):
+        with pytest.raises(DirectiveError) as caught:
+            await _send(session, clock, boss.actor, text=text)
+        assert caught.value.key == "directive.empty_text"
+    sent = await _send(session, clock, boss.actor, text="Họp\x00 8 giờ")
+    assert sent.unit_count > 0
+    assert all("\x00" not in r.payload["text"] for r in await _rows(session))

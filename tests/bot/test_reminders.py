@@ -240,7 +240,7 @@ async def test_hours_of_downtime_are_caught_up_with_one_message(world: World) ->
 async def test_unreachable_units_count_as_silent_and_say_so(world: World) -> None:
     w = world
     member = await w.session.get(Member, w.bc.id)
-    member.status = MemberStatus.UNREACHABLE
+    member.unreachable_since = w.clock.now()
     await w.sweep_at(w.deadline + timedelta(hours=2))
     rows = await w.inbox.new()
     assert w.bc.id not in {r.member_id for r in rows}  # nobody to remind there

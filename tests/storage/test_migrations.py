@@ -21,7 +21,7 @@ async def test_migrations_match_the_models(fresh_url: str) -> None:
         tables = await connection.run_sync(lambda sync: set(inspect(sync).get_table_names()))
     assert diff == []
     assert {"units", "members", "invitations", "audit_events", "outbox"} <= tables
-    assert await current_revision(engine) == "0004"
+    assert await current_revision(engine) == "0005"
     await upgrade(engine)  # running again is harmless
     await engine.dispose()
 
@@ -65,3 +65,40 @@ async def test_assignments_made_before_the_scheduler_get_the_not_yet_stamp(
         row = (await connection.execute(select(TaskAssignment))).one()
     await engine.dispose()
     assert (row.last_reminder_due, row.escalation_level) == (NEVER, 0)
+
+
+async def test_unreachable_members_become_active_and_unreachable_and_back(fresh_url: str) -> None:
+    """0005: the status "unreachable" becomes a fact beside the status, and back on downgrade."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from storage.migrate import alembic_config
+
+    engine = make_engine(fresh_url)
+    await upgrade(engine, "0004")
+    now = "2026-07-01 02:00:00"
+    statements = [
+        "INSERT INTO units (id, code, name, level, path, depth, created_at, updated_at) "
+        f"VALUES (1, 'A', 'A', 'ministry', '/1/', 0, '{now}', '{now}')",
+        *(
+            "INSERT INTO members (id, telegram_user_id, chat_id, full_name, unit_id, role, "
+            f"status, language, created_at, updated_at) VALUES ({i}, {i}, {i}, 'M', 1, "
+            f"'officer', '{status}', 'vi', '{now}', '{now}')"
+            for i, status in ((1, "unreachable"), (2, "rejected"), (3, "active"))
+        ),
+    ]
+    async with engine.begin() as connection:
+        for statement in statements:
+            await connection.execute(text(statement))
+    await upgrade(engine)
+    query = text("SELECT id, status, unreachable_since IS NOT NULL FROM members ORDER BY id")
+    async with engine.connect() as connection:
+        rows = [tuple(r) for r in await connection.execute(query)]
+    assert rows == [(1, "active", True), (2, "rejected", False), (3, "active", False)]
+
+    async with engine.begin() as connection:
+        await connection.run_sync(lambda sync: command.downgrade(alembic_config(sync), "0004"))
+    async with engine.connect() as connection:
+        statuses = list(await connection.scalars(text("SELECT status FROM members ORDER BY id")))
+    await engine.dispose()
+    assert statuses == ["unreachable", "rejected", "active"]

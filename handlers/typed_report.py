@@ -1,0 +1,54 @@
+"""``/report 12 đang 50 ghi chú`` read into its parts: task, state, progress and note."""
+
+from __future__ import annotations
+
+from bot.core.i18n import t
+from bot.core.parsing import ParseError, looks_like_number, parse_id, parse_percent
+from bot.services.reports import TaskState
+
+# States that carry a progress, and the figure assumed when none is typed.
+DEFAULT_PROGRESS = {TaskState.IN_PROGRESS: 50, TaskState.BLOCKED: 0}
+
+
+class TypedError(ValueError):
+    """A typed report whose task number or progress is written but cannot be read."""
+
+    def __init__(self, key: str, value: str) -> None:
+        super().__init__(key)
+        self.key, self.value = key, value[:20]
+
+
+def parse_typed(lang: str, args: list[str]) -> tuple[int, TaskState, int | None, str] | None:
+    """``[#]N STATE [PROGRESS[%]] [NOTE]``; None when it is not that shape at all.
+
+    A number where the progress goes must be a valid one (``-5`` is refused, not kept as the
+    note with a guessed progress); a task number beyond any row is refused likewise.
+    """
+    if len(args) < 2:
+        return None
+    try:
+        task_id = parse_id(args[0])
+    except ParseError:
+        if looks_like_number(args[0].removeprefix("#")):
+            raise TypedError("input.bad_task_id", args[0]) from None
+        return None
+    words = {
+        word.casefold(): state
+        for state in TaskState
+        for language_code in ("vi", "en")
+        for word in t(language_code, f"report.words_{state}").split(",")
+    }
+    state = words.get(args[1].casefold())
+    if state is None:
+        return None
+    rest = args[2:]
+    progress = None
+    if rest and looks_like_number(rest[0]):
+        try:
+            progress = parse_percent(rest[0])
+        except ParseError:
+            raise TypedError("input.bad_progress_typed", rest[0]) from None
+        rest = rest[1:]
+    if progress is None:
+        progress = DEFAULT_PROGRESS.get(state)
+    return task_id, state, progress, " ".join(rest)

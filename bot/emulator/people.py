@@ -12,6 +12,9 @@ if TYPE_CHECKING:
     from bot.emulator.server import BotApiEmulator
 
 
+PATIENCE = 30.0  # seconds; only a failing test waits this long on a busy machine
+
+
 class Person:
     """One Telegram user talking to the bot in a private chat."""
 
@@ -116,12 +119,12 @@ class Person:
             raise AssertionError(f"{self.name} has no message from the bot")
         return messages[-1]
 
-    async def wait_until(self, condition: Callable[[], bool], within: float = 10.0) -> None:
+    async def wait_until(self, condition: Callable[[], bool], within: float = PATIENCE) -> None:
         world = self.emulator.world
         async with asyncio.timeout(within), world.changed:
             await world.changed.wait_for(condition)
 
-    async def next_message(self, within: float = 10.0) -> SimMessage:
+    async def next_message(self, within: float = PATIENCE) -> SimMessage:
         """The next bot message this person has not read yet, waiting for it if needed."""
         try:
             await self.wait_until(lambda: len(self.bot_messages()) > self._seen, within)
@@ -131,7 +134,7 @@ class Person:
         self._seen += 1
         return message
 
-    async def ask(self, text: str, within: float = 10.0) -> SimMessage:
+    async def ask(self, text: str, within: float = PATIENCE) -> SimMessage:
         """Send ``text`` and return the bot's next message."""
         self.read_all()
         self.send(text)
@@ -163,7 +166,9 @@ class Person:
         )
         return query_id
 
-    async def press(self, message: SimMessage, label: str, within: float = 10.0) -> CallbackAnswer:
+    async def press(
+        self, message: SimMessage, label: str, within: float = PATIENCE
+    ) -> CallbackAnswer:
         """Press the button whose text contains ``label`` and wait for the bot's answer."""
         for button in message.buttons():
             if label in button["text"]:
@@ -173,7 +178,7 @@ class Person:
         labels = [b["text"] for b in message.buttons()]
         raise AssertionError(f"no button {label!r} on message {message.message_id}: {labels}")
 
-    async def await_answer(self, query_id: str, within: float = 10.0) -> CallbackAnswer:
+    async def await_answer(self, query_id: str, within: float = PATIENCE) -> CallbackAnswer:
         answers = self.emulator.world.answers
         try:
             await self.wait_until(lambda: query_id in answers, within)

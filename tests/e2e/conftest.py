@@ -1,10 +1,22 @@
 """End-to-end: the real Application, started as ``fieldbot run`` starts it, against the
-in-repo Bot API emulator over HTTP, with a real database of its own."""
+in-repo Bot API emulator over HTTP, with a real database of its own.
+
+Every wait here is for an event (a message, an edit, a row, a log record), never for a fixed
+time; the timeouts are generous because a passing test never waits them out, and the suite
+runs beside other work on two cores. ``FIELDBOT_E2E_LATENCY=0.3`` gives every Bot API call a
+random latency up to that many seconds, so replies and notifications arrive in shuffled
+orders: a test that reads before the bot has settled then fails often instead of now and
+then (``FIELDBOT_E2E_SEED`` repeats one run's draw; pytest's header shows it).
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import logging
+import os
+import random
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -14,14 +26,18 @@ from bot.core.clock import ShiftedClock
 from bot.core.config import Config, OnboardingConfig, RemindersConfig
 from bot.emulator import BotApiEmulator, LimitSettings, Person
 from bot.emulator.config import config_for_emulator
+from bot.emulator.world import SimMessage
 from bot.runner import serve
 from bot.services import onboarding
 from bot.services.authz import Actor
 from bot.services.units import import_units
 from storage.db import Database
 from storage.migrate import upgrade
-from storage.models import Role
+from storage.models import OutboxStatus, Role
+from storage.repositories.outbox import OutboxRepository
 from tests.factories import TREE
+
+WAIT = 30.0  # seconds: only a failing test waits this long
 
 
 @dataclass
@@ -36,13 +52,13 @@ class BotEnv:
     async def restart(self, config: Config | None = None) -> None:
         """Stop the bot and start it again (a new process, as after a crash or a deploy)."""
         self._stop.set()
-        await asyncio.wait_for(self._serving, 20)
+        await asyncio.wait_for(self._serving, WAIT)
         self.config = config or self.config
         self._stop, started = asyncio.Event(), asyncio.Event()
         self._serving = asyncio.create_task(
             serve(self.config, self._stop, clock=self.clock, started=started)
         )
-        await asyncio.wait_for(started.wait(), 20)
+        await asyncio.wait_for(started.wait(), WAIT)
 
     def person(self, first: str, last: str | None = None, username: str | None = None) -> Person:
         return self.emulator.person(first, last, username)
@@ -81,26 +97,100 @@ class BotEnv:
         person.read_all()
         return person
 
-    async def settle(self, quiet_for: float = 0.3, within: float = 10.0) -> None:
-        """Wait until the outbox is drained and nothing new arrives for ``quiet_for`` seconds."""
-        from storage.repositories.outbox import OutboxRepository
+    async def settle(self, within: float = WAIT) -> None:
+        """Wait until the bot has fetched every update sent so far and the outbox holds nothing
+        pending or in flight: every notification already queued has reached its chat.
 
-        deadline = asyncio.get_running_loop().time() + within
-        while asyncio.get_running_loop().time() < deadline:
-            async with self.db.session() as session:
-                counts = await OutboxRepository(session).count_by_status()
-            if not counts.get("pending") and not counts.get("sending"):
-                before = sum(self.emulator.calls.values())
-                await asyncio.sleep(quiet_for)
-                if sum(self.emulator.calls.values()) - before <= 1:  # only getUpdates polls
-                    return
-            else:
-                await asyncio.sleep(0.05)
-        raise AssertionError("the outbox did not drain in time")
+        Handlers commit their notifications before they answer, so after an answer or a reply
+        has been seen, this is the point from which the absence of a message means something.
+        """
+        try:
+            async with asyncio.timeout(within):
+                while not await self._settled():  # noqa: ASYNC110 - a database has no event
+                    await asyncio.sleep(0.02)
+        except TimeoutError:
+            raise AssertionError(f"the bot did not settle within {within}s") from None
+
+    async def _settled(self) -> bool:
+        if self.emulator.world.updates:  # still waiting for the bot to fetch them
+            return False
+        async with self.db.session() as session:
+            counts = await OutboxRepository(session).count_by_status()
+        return not counts.get(OutboxStatus.PENDING) and not counts.get(OutboxStatus.SENDING)
+
+    async def until(self, condition: Callable[[], bool], within: float = WAIT) -> None:
+        """Wait until ``condition`` (about what people's phones show) holds."""
+        world = self.emulator.world
+        try:
+            async with asyncio.timeout(within), world.changed:
+                await world.changed.wait_for(condition)
+        except TimeoutError:
+            raise AssertionError(f"still not so after {within}s") from None
+
+    async def expect(self, person: Person, text: str, within: float = WAIT) -> SimMessage:
+        """The next message ``person`` has not read yet, which must contain ``text``."""
+        message = await person.next_message(within)
+        assert text in message.body, f"{person.name} expected {text!r}, got {message.body!r}"
+        return message
+
+
+class JobRuns(logging.Handler):
+    """The scheduler's runs, heard as APScheduler logs each one that has finished.
+
+    A sweep that finds nothing to send leaves no trace in the database or the chats, so this is
+    the event that says "the scheduler has looked" before a test asserts that nothing came.
+    """
+
+    LOGGER = "apscheduler.executors.default"
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.finished: list[str] = []
+        self._changed = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if "executed successfully" in message:  # 'Job "reminders (trigger: ...)" executed ...'
+            self.finished.append(message.split('"')[1].split(" ")[0])
+            self._loop.call_soon_threadsafe(self._changed.set)
+
+    async def wait_for(self, job: str, count: int = 1, within: float = WAIT) -> None:
+        """Until ``job`` has finished ``count`` times since watching began."""
+        try:
+            async with asyncio.timeout(within):
+                while self.finished.count(job) < count:
+                    self._changed.clear()
+                    await self._changed.wait()
+        except TimeoutError:
+            raise AssertionError(f"job {job} ran {self.finished.count(job)} times") from None
+
+
+@contextmanager
+def job_runs() -> Iterator[JobRuns]:
+    """Listen to the scheduler's finished runs while the block runs."""
+    logger = logging.getLogger(JobRuns.LOGGER)
+    runs, level = JobRuns(), logger.level
+    logger.addHandler(runs)
+    logger.setLevel(logging.INFO)
+    try:
+        yield runs
+    finally:
+        logger.removeHandler(runs)
+        logger.setLevel(level)
 
 
 QUIET_OFF = RemindersConfig().quiet_end
-FAST_CHATS = LimitSettings(enabled=True, chat_rate=20.0)  # the real 1/s is tested on its own
+LATENCY = float(os.environ.get("FIELDBOT_E2E_LATENCY") or 0.0)  # see the module's docstring
+# Each test draws its latencies from this seed; a new one each run unless one is given.
+SEED = int(os.environ.get("FIELDBOT_E2E_SEED") or random.randrange(2**32))
+FAST_CHATS = LimitSettings(  # the real 1/s per chat is tested on its own
+    enabled=True, chat_rate=20.0, latency_min=0.0, latency_max=LATENCY
+)
+
+
+def pytest_report_header() -> str | None:
+    return f"e2e: latency up to {LATENCY}s, FIELDBOT_E2E_SEED={SEED}" if LATENCY else None
 
 
 def e2e_config(emulator: BotApiEmulator, url: str, **outbox: object) -> Config:
@@ -125,7 +215,7 @@ def e2e_config(emulator: BotApiEmulator, url: str, **outbox: object) -> Config:
 
 @pytest.fixture
 async def emulator() -> AsyncIterator[BotApiEmulator]:
-    emu = BotApiEmulator(limits=FAST_CHATS)
+    emu = BotApiEmulator(limits=FAST_CHATS, seed=SEED)
     await emu.start()
     yield emu
     await emu.stop()
@@ -144,9 +234,9 @@ async def env(emulator: BotApiEmulator, fresh_url: str) -> AsyncIterator[BotEnv]
     task = asyncio.create_task(serve(config, stop, clock=clock, started=started))
     bot_env = BotEnv(emulator, config, db, clock, stop, task)
     try:
-        await asyncio.wait_for(started.wait(), 20)
+        await asyncio.wait_for(started.wait(), WAIT)
         yield bot_env
     finally:
         bot_env._stop.set()
-        await asyncio.wait_for(bot_env._serving, 20)
+        await asyncio.wait_for(bot_env._serving, WAIT)
         await db.dispose()

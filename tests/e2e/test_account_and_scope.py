@@ -13,10 +13,9 @@ async def test_language_switch_by_command_and_by_button(env: BotEnv) -> None:
     me = await officer.ask("/me")
     assert "Role: officer" in me.body
     assert "Language: English" in me.body
-    await env.settle()
-    assert env.emulator.world.commands[f"chat:{officer.user.id}:"][0]["description"] == (
-        "Commands you can use"
-    )
+    menus = env.emulator.world.commands  # the new menu comes through the outbox
+    key = f"chat:{officer.user.id}:"
+    await env.until(lambda: menus.get(key, [{}])[0].get("description") == "Commands you can use")
 
     chooser = await officer.ask("/lang")
     assert [b["text"] for b in chooser.buttons()] == ["🇻🇳 Tiếng Việt", "🇬🇧 English"]
@@ -102,7 +101,8 @@ async def test_forged_and_tampered_buttons_change_nothing(env: BotEnv) -> None:
         answer = await coordinator.await_answer(coordinator.press_data(request, forged))
         assert answer.text == "Nút này không còn hiệu lực. Không có gì thay đổi."
     assert request.buttons(), "the real request is still open"
-    guest_answer = await env.person("Lạ").await_answer(env.person("Lạ").press_data(request, data))
+    stranger = env.person("Lạ")
+    guest_answer = await stranger.await_answer(stranger.press_data(request, data))
     assert guest_answer.text is not None
     answer = await coordinator.press(request, "Phê duyệt")
     assert answer.text == "Đã phê duyệt."

@@ -16,7 +16,8 @@ from bot.emulator import BotApiEmulator, LimitSettings
 from bot.services.directives import Target, send_directive
 from storage.db import Database
 from storage.migrate import upgrade
-from storage.models import Role
+from storage.models import OutboxStatus, Role
+from storage.repositories.outbox import OutboxRepository
 from tests.factories import make_member, make_tree
 
 RECIPIENTS = 150
@@ -63,6 +64,21 @@ async def _until(condition: Callable[[], bool], within: float) -> None:
             await asyncio.sleep(0.05)
 
 
+async def _drained(url: str, within: float) -> None:
+    """Until no outbox row is pending or in flight: after that the bot has nothing to send."""
+    db = Database(url)
+    try:
+        async with asyncio.timeout(within):
+            while True:
+                async with db.session() as session:
+                    counts = await OutboxRepository(session).count_by_status()
+                if not counts.get(OutboxStatus.PENDING) and not counts.get(OutboxStatus.SENDING):
+                    return
+                await asyncio.sleep(0.05)
+    finally:
+        await db.dispose()
+
+
 async def test_kill_9_mid_broadcast_then_restart(fresh_url: str, tmp_path: Path) -> None:
     async with BotApiEmulator(limits=LimitSettings(enabled=True)) as emulator:
         people = [emulator.person(f"Cán bộ {i}") for i in range(RECIPIENTS)]
@@ -107,7 +123,7 @@ async def test_kill_9_mid_broadcast_then_restart(fresh_url: str, tmp_path: Path)
             await _until(
                 lambda: min(_directive_counts(emulator, chat_ids).values()) >= 1, within=90
             )
-            await asyncio.sleep(1.0)  # let anything still queued show itself
+            await _drained(fresh_url, within=60)  # anything still queued has shown itself
         finally:
             second.send_signal(signal.SIGTERM)
             await second.wait()

@@ -16,7 +16,6 @@ async def test_initiative_with_photos_is_featured_to_the_subtree(env: BotEnv) ->
     assert "sáng kiến" in (await an.ask("/initiative")).body.lower()
     so_far = await an.ask("Mô hình camera an ninh do dân tự quản")
     assert "Đã nhận: 37 ký tự, 0 ảnh" in so_far.body
-    an.read_all()
     an.send_photo("Camera ở ngõ 12")
     so_far = await an.next_message()
     assert "1 ảnh" in so_far.body
@@ -34,7 +33,7 @@ async def test_initiative_with_photos_is_featured_to_the_subtree(env: BotEnv) ->
     assert answer.text is not None
     assert "Đã giới thiệu tới" in answer.text
 
-    await binh.wait_until(lambda: any("MÔ HÌNH HAY" in m.body for m in binh.bot_messages()))
+    await env.until(lambda: any("MÔ HÌNH HAY" in m.body for m in binh.bot_messages()))
     shared = [m for m in binh.bot_messages() if m.photo or "MÔ HÌNH HAY" in m.body]
     assert shared[0].photo is not None, "the photo comes before the text presenting it"
     assert "camera an ninh" in shared[1].body

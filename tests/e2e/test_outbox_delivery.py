@@ -14,7 +14,7 @@ from bot.services.notify import Notifier
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Member, MemberStatus, OutboxMessage, OutboxStatus, Role
-from tests.e2e.conftest import BotEnv, e2e_config
+from tests.e2e.conftest import WAIT, BotEnv, e2e_config
 from tests.factories import make_member, make_tree
 
 
@@ -29,6 +29,15 @@ async def _notify(env: BotEnv, person_user_id: int, texts: list[str]) -> None:
             notifier.text(member, text)
 
 
+async def _member(env: BotEnv, person_user_id: int) -> Member:
+    async with env.db.session() as session:
+        member = await session.scalar(
+            select(Member).where(Member.telegram_user_id == person_user_id)
+        )
+    assert member is not None
+    return member
+
+
 async def _rows(env: BotEnv) -> list[OutboxMessage]:
     async with env.db.session() as session:
         return list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
@@ -38,7 +47,7 @@ async def test_flood_ban_is_waited_out_and_nothing_is_dropped(env: BotEnv) -> No
     officer = await env.member("An", "HN-BD-PX")
     env.emulator.add_fault(Fault(FaultKind.FLOOD, method="sendMessage", retry_after=2))
     await _notify(env, officer.user.id, ["một", "hai", "ba"])
-    await env.settle(within=15)
+    await env.settle()
     assert [m.body for m in officer.bot_messages()[-3:]] == ["một", "hai", "ba"]
     assert env.emulator.limits.requests_during_ban == 0
     assert env.emulator.errors[429] == 1
@@ -49,7 +58,7 @@ async def test_server_errors_are_retried_with_backoff(env: BotEnv) -> None:
     officer = await env.member("An", "HN-BD-PX")
     env.emulator.add_fault(Fault(FaultKind.SERVER_ERROR, method="sendMessage", times=2))
     await _notify(env, officer.user.id, ["sau hai lần lỗi"])
-    await officer.wait_until(lambda: officer.last().body == "sau hai lần lỗi", within=15)
+    await env.until(lambda: officer.last().body == "sau hai lần lỗi")
     await env.settle()
     row = (await _rows(env))[-1]
     assert (row.attempts, row.status, env.emulator.errors[502]) == (3, OutboxStatus.SENT, 2), (
@@ -77,16 +86,15 @@ async def test_blocked_member_becomes_unreachable_and_coordinator_is_told(env: B
     notice = await coordinator.next_message()
     assert "An Nguyễn" in notice.body
     assert "chặn bot" in notice.body
-    async with env.db.session() as session:
-        member = await session.scalar(
-            select(Member).where(Member.telegram_user_id == officer.user.id)
-        )
-    assert member is not None
-    assert member.status == MemberStatus.UNREACHABLE
+    member = await _member(env, officer.user.id)
+    # Reachability is a fact beside the membership, which a bounce never changes.
+    assert (member.status, member.unreachable_since is not None) == (MemberStatus.ACTIVE, True)
 
     officer.block_bot(False)
     back = await officer.ask("/start")
     assert "đang hoạt động" in back.body
+    member = await _member(env, officer.user.id)
+    assert (member.status, member.unreachable_since) == (MemberStatus.ACTIVE, None)
 
 
 async def test_direct_replies_keep_the_real_per_chat_limit(fresh_url: str) -> None:
@@ -95,12 +103,12 @@ async def test_direct_replies_keep_the_real_per_chat_limit(fresh_url: str) -> No
         config = e2e_config(emulator, fresh_url, per_chat_interval=1.05)
         stop, started = asyncio.Event(), asyncio.Event()
         task = asyncio.create_task(serve(config, stop, started=started))
-        await asyncio.wait_for(started.wait(), 20)
+        await asyncio.wait_for(started.wait(), WAIT)
         try:
             person = emulator.person("Nhanh")
             for text in ("/help", "/me", "/start", "xin chào"):
                 person.send(text)
-            await person.wait_until(lambda: len(person.bot_messages()) == 4, within=10)
+            await person.wait_until(lambda: len(person.bot_messages()) == 4, within=WAIT)
             assert emulator.errors[429] == 0
         finally:
             stop.set()
@@ -127,8 +135,8 @@ async def test_pending_messages_survive_a_restart(emulator: BotApiEmulator, fres
     stop, started = asyncio.Event(), asyncio.Event()
     task = asyncio.create_task(serve(e2e_config(emulator, fresh_url), stop, started=started))
     try:
-        await asyncio.wait_for(started.wait(), 20)
-        await person.wait_until(lambda: len(person.bot_messages()) == 2)
+        await asyncio.wait_for(started.wait(), WAIT)
+        await person.wait_until(lambda: len(person.bot_messages()) == 2, within=WAIT)
         assert [m.body for m in person.bot_messages()] == [
             "viết khi bot tắt",
             "đang gửi thì mất điện",
@@ -143,8 +151,8 @@ async def test_timeouts_are_retried_without_loss(env: BotEnv) -> None:
     officer = await env.member("An", "HN-BD-PX")
     env.emulator.add_fault(Fault(FaultKind.TIMEOUT, method="sendMessage", delay=3.0))
     await _notify(env, officer.user.id, ["sau một lần quá hạn chờ"])
-    await officer.wait_until(lambda: officer.last().body == "sau một lần quá hạn chờ", within=15)
-    await env.settle(within=15)
+    await env.until(lambda: officer.last().body == "sau một lần quá hạn chờ")
+    await env.settle()
     assert [m.body for m in officer.bot_messages()].count("sau một lần quá hạn chờ") == 1
     row = (await _rows(env))[-1]
     assert row.status == OutboxStatus.SENT
@@ -159,7 +167,7 @@ async def test_a_429_storm_never_drops_and_never_sends_into_a_ban(env: BotEnv) -
         )
     for person in people:
         await _notify(env, person.user.id, [f"tin {i}" for i in range(3)])
-    await env.settle(within=30)
+    await env.settle()
     for person in people:
         assert [m.body for m in person.bot_messages()[-3:]] == ["tin 0", "tin 1", "tin 2"], [
             m.body for m in person.bot_messages()

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from bot.emulator import Person
 from bot.scheduler import Scheduler
 from storage.models import Task
-from tests.e2e.conftest import BotEnv
+from tests.e2e.conftest import BotEnv, job_runs
 from tests.e2e.test_tasks import _report, _setup, _task
 
 DAY = timedelta(days=1)
@@ -122,19 +122,19 @@ async def test_a_restart_after_downtime_catches_up_with_one_message(env: BotEnv)
     deadline = await _deadline(env)
     _move_to(env, deadline + 3 * DAY + timedelta(hours=1))  # down for days, through it all
     running = replace(env.config.reminders, enabled=True)
-    await env.restart(replace(env.config, reminders=running))  # the real scheduler this time
-    overdue = await an.next_message()
-    assert "QUÁ HẠN — nhiệm vụ #1" in overdue.body
-    assert "quá 3 ngày" in overdue.body
-    # The top level has nobody, so the highest level that has someone hears (once), maybe
-    # beside its daily digest if the wall clock is past the digest's hour.
-    await province.wait_until(
-        lambda: any("BÁO CÁO CHẬM" in m.body for m in province.bot_messages())
-    )
-    (escalated,) = [m.body for m in province.unread() if "BÁO CÁO CHẬM" in m.body]
-    assert "thuộc Công an Hà Nội" in escalated
-    await env.settle()
-    assert _texts(an) == []  # one notice, not one per missed day or sweep
-    await env.restart()
-    await env.settle()
-    assert _texts(an) == []  # and a second restart sends nothing again
+    with job_runs() as runs:
+        await env.restart(replace(env.config, reminders=running))  # the real scheduler now
+        overdue = await env.expect(an, "QUÁ HẠN — nhiệm vụ #1")
+        assert "quá 3 ngày" in overdue.body
+        # The top level has nobody, so the highest level that has someone hears (once), maybe
+        # beside its daily digest if the wall clock is past the digest's hour.
+        await env.until(lambda: any("BÁO CÁO CHẬM" in m.body for m in province.bot_messages()))
+        (escalated,) = [m.body for m in province.unread() if "BÁO CÁO CHẬM" in m.body]
+        assert "thuộc Công an Hà Nội" in escalated
+        await runs.wait_for("reminders")  # the catch-up sweep is over, not just under way
+        await env.settle()
+        assert _texts(an) == []  # one notice, not one per missed day or sweep
+        await env.restart()
+        await runs.wait_for("reminders", count=2)  # the second process has swept too …
+        await env.settle()
+        assert _texts(an) == []  # … and sent nothing again

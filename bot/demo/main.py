@@ -9,11 +9,11 @@ import asyncio
 import tempfile
 import textwrap
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.core.clock import ShiftedClock, SystemClock
+from bot.core.clock import Clock, ShiftedClock
 from bot.core.config import Config
 from bot.core.i18n import t
 from bot.demo import reminders as demo_reminders
@@ -42,6 +42,8 @@ DNG,Công an TP Đà Nẵng,province,BCA
 DNG-HC,Công an quận Hải Châu,district,DNG
 DNG-HC-TB,Công an phường Thạch Thang,commune,DNG-HC
 """
+
+DEMO_START = time(9, 0)  # local time of day at which the demo's story begins
 
 
 class Transcript:
@@ -101,10 +103,21 @@ def expect(condition: bool, what: str) -> None:
         raise DemoFailed(what)
 
 
-async def _prepare(db: Database) -> dict[str, str]:
+def _morning_clock(config: Config) -> ShiftedClock:
+    """Real time moved on to the next 09:00 local: the demo plays a working day whenever it
+    runs, never the night, when quiet hours would hold its messages until the morning."""
+    now = datetime.now(UTC)
+    local = now.astimezone(config.tz)
+    morning = datetime.combine(local.date(), DEMO_START, config.tz)
+    if morning <= local:
+        morning += timedelta(days=1)
+    return ShiftedClock(morning - now)
+
+
+async def _prepare(db: Database, clock: Clock) -> dict[str, str]:
     """Load the tree and make the invitations an admin would make with the CLI."""
     await upgrade(db.engine)
-    clock, admin = SystemClock(), Actor.system()
+    admin = Actor.system()
     async with db.session() as session:
         await unit_service.import_units(session, clock, admin, SAMPLE_UNITS.encode())
         codes = {}
@@ -141,11 +154,11 @@ async def run_demo(quiet: bool = False) -> int:
         )
         # The demo runs the scheduler's jobs itself, in step with its accelerated clock.
         config = replace(config, reminders=replace(config.reminders, enabled=False))
+        clock = _morning_clock(config)  # real time that the demo can fast-forward
         db = Database(config.database.url)
-        codes = await _prepare(db)
+        codes = await _prepare(db, clock)
         await db.dispose()
         stop, started = asyncio.Event(), asyncio.Event()
-        clock = ShiftedClock()  # real time that the demo can fast-forward
         bot_task = asyncio.create_task(serve(config, stop, clock=clock, started=started))
         try:
             await asyncio.wait_for(started.wait(), 30)

@@ -30,6 +30,7 @@ from bot.core.clock import SystemClock
 from bot.core.config import RemindersConfig
 from bot.services import digests, reminders
 from bot.services.authz import Actor
+from bot.services.quiet import QuietHours
 from bot.services.units import import_units
 from storage.db import Database
 from storage.migrate import upgrade
@@ -127,8 +128,10 @@ async def _peer(db: Database, now: datetime, memory: bool) -> tuple[float, Any]:
                     Task.created_at,
                 ).join(Task, Task.id == TaskAssignment.task_id)
             )
+            quiet = QuietHours.within(CONFIG, TZ)
             for _unit, state, stamp, deadline, created in rows.all():
-                point = reminders.reminder_point(CONFIG, deadline, created, now)
+                delivered = quiet.delivery(created, deadline)
+                point = reminders.reminder_point(CONFIG, quiet, deadline, delivered, now)
                 if state != TaskState.DONE and point and (stamp is None or stamp < point):
                     due += 1
         return due

@@ -18,6 +18,7 @@ from bot.services.authz import Action, NotAllowed, authorize
 from bot.services.errors import ServiceError
 from bot.services.members import MemberView
 from bot.services.notify import Button
+from bot.services.quiet import QuietHours
 from handlers.common import (
     explain,
     member_allowed,
@@ -123,7 +124,11 @@ async def feature(update: Update, context: FieldbotContext) -> None:
     try:
         async with runtime.db.session() as session:
             done = await initiatives.feature(
-                session, runtime.clock, member.actor, payload.initiative_id
+                session,
+                runtime.clock,
+                member.actor,
+                payload.initiative_id,
+                QuietHours.of(runtime.config),
             )
     except (ServiceError, NotAllowed) as error:
         await query.answer(explain(lang, error), show_alert=True)

@@ -43,14 +43,18 @@ async def pause(update: Update, context: FieldbotContext) -> None:
         return
     tz = runtime.config.tz
     if args:
-        await reply_key(
-            update,
+        key = "pause.paused_subtree" if made.units > 1 else "pause.paused"
+        text = t(
             lang,
-            "pause.paused",
+            key,
             unit=made.unit_name,
+            count=made.units,
             until=local(made.until, tz),
             reason=made.reason,
         )
+        if not made.pending:
+            text += "\n" + t(lang, "pause.nothing_pending")
+        await reply(update, text)
         return
     lines = [t(lang, "pause.list_header") if found else t(lang, "pause.none")]
     lines += [

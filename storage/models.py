@@ -282,6 +282,10 @@ class DirectiveTarget(Base):
     # how many levels up the tree the unit's silence has been reported.
     last_reminder_due: Mapped[datetime] = mapped_column(default=NEVER)
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    reminded_at: Mapped[datetime | None]  # when the last re-reminder was queued
+    escalated_at: Mapped[datetime | None]  # when the last escalation step was queued
+    # When lateness began, if later than the deadline (a pause lifted): the climb counts from it.
+    escalate_from: Mapped[datetime | None]
 
 
 class DirectiveConfirmation(Base):
@@ -373,6 +377,11 @@ class TaskAssignment(Base):
     # (NEVER if none), and how many levels up the tree the unit's lateness has been reported.
     last_reminder_due: Mapped[datetime] = mapped_column(default=NEVER)
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    reminded_at: Mapped[datetime | None]  # when the last reminder or notice was queued
+    escalated_at: Mapped[datetime | None]  # when the last escalation step was queued
+    # When lateness began, if later than the deadline (a report sent back late, a pause
+    # lifted): the climb up the tree counts from it, one level at a time.
+    escalate_from: Mapped[datetime | None]
 
 
 class TaskReport(Base):
@@ -429,3 +438,14 @@ class ReminderPause(Base):
     created_at: Mapped[datetime]
     lifted_at: Mapped[datetime | None]
     lifted_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    # When a sweep restarted the climb of the subtree's late units from the pause's end.
+    settled_at: Mapped[datetime | None]
+
+
+class SweepMark(Base):
+    """When a scheduler job last ran, so the first run after downtime knows it is catching up."""
+
+    __tablename__ = "sweep_marks"
+
+    job: Mapped[str] = mapped_column(CleanString(40), primary_key=True)
+    at: Mapped[datetime]

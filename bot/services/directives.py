@@ -355,16 +355,24 @@ async def own_directive(
 
 
 async def remind_pending(
-    session: AsyncSession, clock: Clock, actor: Actor, directive_id: int, tz: ZoneInfo
+    session: AsyncSession,
+    clock: Clock,
+    actor: Actor,
+    directive_id: int,
+    tz: ZoneInfo,
+    quiet: QuietHours | None = None,
 ) -> int:
-    """Send the directive again, now, to members of units that have not confirmed."""
+    """Send the directive again to members of units that have not confirmed: now, or (a
+    directive that is not urgent, in quiet hours) in the morning."""
     directive = await own_directive(session, actor, directive_id, Action.REMIND_DIRECTIVE)
     repo = DirectiveRepository(session)
     pending = [s.unit_id for s in await repo.states(directive_id) if s.confirmed_at is None]
     # Like an amendment, a reminder reaches only the units still within the actor's scope.
     pending = await _in_scope(session, actor, Action.REMIND_DIRECTIVE, pending)
     members = await repo.recipients(directive_id, pending) if pending else []
-    await send_copies(Notifier(session, clock.now()), directive, members, tz)
+    now = clock.now()
+    held = _quiet_hold(quiet, directive.urgent, now)
+    await send_copies(Notifier(session, now, hold_until=held), directive, members, tz)
     return len(members)
 
 

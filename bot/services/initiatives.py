@@ -14,6 +14,7 @@ from bot.core.i18n import t
 from bot.services.authz import Action, Actor, require
 from bot.services.members import coordinators_over
 from bot.services.notify import Button, Copy, Notifier, Priority
+from bot.services.quiet import QuietHours
 from bot.services.reports import ReportError, checked_note
 from storage.models import Initiative
 from storage.repositories.members import MemberRepository
@@ -90,9 +91,14 @@ async def submit(
 
 
 async def feature(
-    session: AsyncSession, clock: Clock, actor: Actor, initiative_id: int
+    session: AsyncSession,
+    clock: Clock,
+    actor: Actor,
+    initiative_id: int,
+    quiet: QuietHours | None = None,
 ) -> Featured:
-    """Send a good model to every active member of the featuring coordinator's subtree."""
+    """Send a good model to every active member of the featuring coordinator's subtree (in
+    quiet hours, in the morning)."""
     repo = InitiativeRepository(session)
     initiative = await repo.get(initiative_id)
     unit = await UnitRepository(session).get(initiative.unit_id) if initiative else None
@@ -106,7 +112,7 @@ async def feature(
     initiative.featured_scope_unit_id = actor.unit_id
     scope_units = [u.id for u in await UnitQueries(session).below(actor.unit_path)]
     members = await MemberRepository(session).active_in_units([*scope_units, actor.unit_id or 0])
-    notifier = Notifier(session, now)
+    notifier = Notifier(session, now, hold_until=quiet.hold(now) if quiet else None)
     for member in members:
         for photo in initiative.photos:
             notifier.file(member, "sendPhoto", photo, priority=Priority.BULK)

@@ -1,8 +1,8 @@
 """Paused reminders: a coordinator stops the nagging of a unit with a known case, until a date.
 
-While a pause lasts the sweeps skip the unit entirely (reminders, overdue notices,
-re-reminders of directives, escalation). When it ends, the unit gets the reminder then due,
-once.
+A pause covers the unit and everything under it. While it lasts the sweeps skip them entirely
+(reminders, overdue notices, re-reminders of directives, escalation). When it ends, each unit
+gets the reminder then due, once, and the climb up the tree starts again from the parent.
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ class PauseView:
     unit_name: str
     until: datetime
     reason: str
+    units: int = 1  # the unit and the units under it
+    pending: int = 0  # open items (tasks not done, directives not confirmed) they have now
 
 
 async def _unit(session: AsyncSession, actor: Actor, code: str) -> Unit:
@@ -90,7 +92,8 @@ async def pause(
         f"unit:{unit.code}",
         {"until": until.isoformat(), "reason": why},
     )
-    return PauseView(unit.code, unit.name, until, why)
+    units, pending = await repo.coverage(unit.path, now)
+    return PauseView(unit.code, unit.name, until, why, units, pending)
 
 
 async def resume(session: AsyncSession, clock: Clock, actor: Actor, unit_code: str) -> str:

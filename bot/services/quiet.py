@@ -47,3 +47,20 @@ class QuietHours:
         """When a non-urgent message written ``now`` may go: None if at once."""
         release = self.release(now)
         return release if release > now else None
+
+    def before(self, moment: datetime, lead: timedelta) -> datetime:
+        """``moment`` outside quiet hours; otherwise ``lead`` before the quiet hours around it
+        begin: the last sweep of the evening before (a reminder never waits past the night)."""
+        if not self.active(moment):
+            return moment
+        local_moment = moment.astimezone(self.tz)
+        start = datetime.combine(local_moment.date(), self.start, self.tz)
+        if start > local_moment:
+            start -= timedelta(days=1)
+        return (start - lead).astimezone(UTC)
+
+    def delivery(self, written: datetime, due: datetime | None = None) -> datetime:
+        """When a non-urgent message written at ``written`` reaches people: after quiet hours,
+        unless what it announces is ``due`` before they end (then at once)."""
+        release = self.release(written)
+        return written if due is not None and due <= release else release

@@ -117,6 +117,13 @@ class MemberRepository:
             found.extend(Recipient(*row) for row in rows)
         return found
 
+    async def units_with_coordinators(self) -> set[int]:
+        """The units that have a reachable active coordinator (escalation tells only those)."""
+        rows = await self.session.scalars(
+            select(Member.unit_id).where(Member.role == Role.COORDINATOR, reachable()).distinct()
+        )
+        return set(rows)
+
     async def units_with_active_members(self, unit_ids: Iterable[int]) -> set[int]:
         """Which of these units someone can still be reached in."""
         ids = list(unit_ids)

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage, OutboxStatus
@@ -97,6 +97,23 @@ class OutboxRepository:
             .order_by(OutboxMessage.id)
         )
         return list(rows)
+
+    async def withdraw_held(self, prefixes: Sequence[str], now: datetime) -> int:
+        """Cancel the messages under these ref prefixes still held for later (quiet hours):
+        what they announce no longer stands. Returns how many."""
+        if not prefixes:
+            return 0
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.status == OutboxStatus.PENDING,
+                OutboxMessage.not_before > now,
+                or_(*(OutboxMessage.ref.startswith(p, autoescape=True) for p in prefixes)),
+            )
+            .values(status=OutboxStatus.CANCELLED, last_error="withdrawn")
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
     async def get_many(self, ids: Sequence[int]) -> dict[int, OutboxMessage]:
         found: dict[int, OutboxMessage] = {}

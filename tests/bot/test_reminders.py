@@ -110,29 +110,64 @@ async def world(session: AsyncSession, clock: ManualClock) -> World:
     return built
 
 
-def test_reminder_points_offsets_overdue_and_escalation_levels() -> None:
-    deadline = datetime(2026, 7, 6, 2, 0, tzinfo=UTC)
+QUIET = QuietHours.within(CONFIG, TZ)
+
+
+def test_reminder_points_offsets_overdue() -> None:
+    deadline = datetime(2026, 7, 6, 2, 0, tzinfo=UTC)  # 09:00 local
     created = deadline - 10 * DAY
-    point = reminders.reminder_point
-    assert point(CONFIG, deadline, created, deadline - 3 * DAY - timedelta(seconds=1)) is None
-    assert point(CONFIG, deadline, created, deadline - 3 * DAY) == deadline - 3 * DAY
-    assert point(CONFIG, deadline, created, deadline - 2 * DAY) == deadline - 3 * DAY
-    assert point(CONFIG, deadline, created, deadline - timedelta(hours=1)) == deadline - timedelta(
-        hours=2
-    )
-    assert point(CONFIG, deadline, created, deadline) == deadline
-    assert point(CONFIG, deadline, created, deadline + 3 * DAY + timedelta(hours=5)) == (
-        deadline + 3 * DAY
-    )
+
+    def point(now: datetime, delivered: datetime = created) -> datetime | None:
+        return reminders.reminder_point(CONFIG, QUIET, deadline, delivered, now)
+
+    assert point(deadline - 3 * DAY - timedelta(seconds=1)) is None
+    assert point(deadline - 3 * DAY) == deadline - 3 * DAY
+    assert point(deadline - 2 * DAY) == deadline - 3 * DAY
+    assert point(deadline - timedelta(hours=1)) == deadline - timedelta(hours=2)
+    assert point(deadline) == deadline
+    assert point(deadline + 3 * DAY + timedelta(hours=5)) == deadline + 3 * DAY
     # a task given 30 hours before its deadline: the 3-day point never existed
     late_start = deadline - timedelta(hours=30)
-    assert point(CONFIG, deadline, late_start, deadline - timedelta(hours=25)) is None
-    assert point(CONFIG, deadline, late_start, deadline - DAY) == deadline - DAY
-    level = reminders.escalation_level
-    assert level(CONFIG, deadline, deadline + timedelta(hours=1, minutes=59)) == 0
-    assert level(CONFIG, deadline, deadline + timedelta(hours=2)) == 1
-    assert level(CONFIG, deadline, deadline + DAY + timedelta(hours=2)) == 2
-    assert level(CONFIG, deadline, deadline + 10 * DAY) == 10
+    assert point(deadline - timedelta(hours=25), late_start) is None
+    assert point(deadline - DAY, late_start) == deadline - DAY
+
+
+def test_a_point_in_quiet_hours_moves_to_the_last_sweep_before_them() -> None:
+    """A deadline given as a day (23:59): "2h" and "1d" fall at night; they move to the
+    evening's last sweep before 21:30, never after the deadline."""
+    deadline = datetime(2026, 7, 6, 23, 59, tzinfo=TZ).astimezone(UTC)
+    created = deadline - 10 * DAY
+    evening = datetime(2026, 7, 6, 21, 30, tzinfo=TZ) - CONFIG.sweep_interval
+    day_before = evening - DAY
+
+    def point(now: datetime) -> datetime | None:
+        return reminders.reminder_point(CONFIG, QUIET, deadline, created, now)
+
+    assert point(day_before - timedelta(seconds=1)) == day_before - 2 * DAY  # "3d"
+    assert point(day_before) == day_before  # "1d": the evening before, not 06:30 on the day
+    assert point(evening) == evening  # "2h": the evening of the day
+    assert point(evening) < deadline
+    # every point lies outside quiet hours
+    for hours in range(0, 24 * 4):
+        found = point(deadline - 4 * DAY + timedelta(hours=hours))
+        assert found is None or not QUIET.active(found) or found >= deadline
+
+
+def test_a_task_held_for_the_morning_gets_no_reminder_with_it() -> None:
+    """Assigned at 23:00 and due at 07:00: it arrives at 06:30, and no reminder point comes
+    with it (its "2h" point moved to the evening before, when the task did not exist yet).
+    Due at 06:00, before the morning: it goes at once."""
+    written = datetime(2026, 7, 5, 23, 0, tzinfo=TZ).astimezone(UTC)
+    morning = datetime(2026, 7, 6, 6, 30, tzinfo=TZ).astimezone(UTC)
+    deadline = datetime(2026, 7, 6, 7, 0, tzinfo=TZ).astimezone(UTC)
+    delivered = QUIET.delivery(written, deadline)
+    assert delivered == morning
+    for minutes in range(0, 8 * 60, 5):
+        now = written + timedelta(minutes=minutes)
+        if now < deadline:
+            assert reminders.reminder_point(CONFIG, QUIET, deadline, delivered, now) is None
+    before_morning = datetime(2026, 7, 6, 6, 0, tzinfo=TZ).astimezone(UTC)
+    assert QUIET.delivery(written, before_morning) == written
 
 
 def test_quiet_hours_cross_midnight() -> None:
@@ -205,7 +240,7 @@ async def test_overdue_daily_and_escalation_one_level_at_a_time(world: World) ->
     # Trúc Bạch goes to its district; Hạ Long has no coordinator, so the nearest above: BCĐ
     assert Counter(r.member_id for r in rows) == {w.district.id: 1, w.committee.id: 1}
     to_district = next(r.payload["text"] for r in rows if r.member_id == w.district.id)
-    assert "BÁO CÁO CHẬM" in to_district
+    assert "ĐƠN VỊ CHẬM TIẾN ĐỘ" in to_district
     assert "Công an phường Trúc Bạch (HN-BD-TB)" in to_district
     assert "Bãi Cháy" not in to_district
     assert "thuộc Công an quận Ba Đình" in to_district
@@ -213,11 +248,12 @@ async def test_overdue_daily_and_escalation_one_level_at_a_time(world: World) ->
     report = await w.sweep_at(w.deadline + DAY)
     assert (report.overdue, report.escalations) == (2, 0)
     assert {r.member_id for r in await w.inbox.new()} == {w.tb.id, w.bc.id}
+    # one level up for Trúc Bạch; Bãi Cháy's report already reached the issuer: no repeat
     await w.sweep_at(w.deadline + DAY + timedelta(hours=2))
-    assert await w.inbox.by_member() == {w.province.id: 1, w.committee.id: 1}
+    assert await w.inbox.by_member() == {w.province.id: 1}
     await w.sweep_at(w.deadline + 2 * DAY + timedelta(hours=2))  # overdue again + top level
     got = await w.inbox.by_member()
-    assert got == {w.tb.id: 1, w.bc.id: 1, w.committee.id: 1}  # both communes in one message
+    assert got == {w.tb.id: 1, w.bc.id: 1, w.committee.id: 1}
     await w.sweep_at(w.deadline + 9 * DAY + timedelta(hours=2))  # nowhere higher to go
     assert await w.inbox.by_member() == {w.tb.id: 1, w.bc.id: 1}
 
@@ -227,13 +263,21 @@ async def test_hours_of_downtime_are_caught_up_with_one_message(world: World) ->
     report = await w.sweep_at(w.deadline + 3 * DAY + timedelta(hours=5))
     assert (report.overdue, report.reminders) == (3, 0)
     got = await w.inbox.by_member()
-    assert got == {
+    assert got == {  # every level that would have heard meanwhile, once each
         w.px[0].id: 1,
         w.px[1].id: 1,
         w.tb.id: 1,
         w.bc.id: 1,
-        w.committee.id: 1,  # straight to the top, once, listing all three communes
+        w.district.id: 1,
+        w.province.id: 1,
+        w.committee.id: 1,  # one message listing all three communes
     }
+    rows = await w.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.member_id == w.committee.id)
+    )
+    text = list(rows)[-1].payload["text"]
+    assert "hoạt động trở lại" not in text  # the first sweep ever: nothing to catch up
+    assert all(name in text for name in ("Phúc Xá", "Trúc Bạch", "Bãi Cháy"))
     assert not await w.sweep_at(w.deadline + 3 * DAY + timedelta(hours=6))
 
 
@@ -276,7 +320,13 @@ async def test_quiet_hours_hold_reminders_until_morning_but_not_urgent_directive
     report = await w.sweep_at(morning)
     assert report.reminders == 3
     assert report.directive_reminders == 1
-    assert Counter(r.member_id for r in await w.inbox.new())[w.tb.id] == 2
+    rows = [r for r in await w.inbox.new() if r.member_id == w.tb.id]
+    assert len(rows) == 1  # the morning is one message: the task and the directive together
+    text = rows[0].payload["text"]
+    assert "2 việc" in text
+    assert "Chỉ đạo #2" in text
+    buttons = rows[0].payload["reply_markup"]["inline_keyboard"]
+    assert [row[0]["callback_data"][:2] for row in buttons] == ["tk", "dc"]
 
 
 async def test_directives_are_re_reminded_until_their_deadline_then_escalated(
@@ -331,8 +381,10 @@ async def test_a_paused_unit_hears_nothing_until_the_pause_ends(world: World) ->
     await w.sweep_at(view.until + timedelta(minutes=1))  # over: the current notice, once
     got = await w.inbox.by_member()
     assert got[w.tb.id] == 1
-    assert got[w.province.id] == 1
-    assert w.district.id not in got
+    assert w.district.id not in got  # no jump up the tree
+    assert w.province.id not in got
+    await w.sweep_at(view.until + CONFIG.escalate_after + timedelta(minutes=1))
+    assert await w.inbox.by_member() == {w.district.id: 1}  # the climb starts again below
 
 
 async def test_pauses_are_checked(world: World) -> None:
@@ -388,7 +440,7 @@ async def test_a_sweep_with_a_shorter_config_interval(world: World) -> None:
     assert (await w.sweep_at(w.deadline + timedelta(hours=1), hourly)).overdue == 3
 
 
-async def test_a_level_with_nobody_hands_the_report_to_the_highest_level_below(
+async def test_levels_with_nobody_are_passed_over_and_nobody_above_means_nobody_told(
     session: AsyncSession, clock: ManualClock
 ) -> None:
     w = World(session, clock)
@@ -396,11 +448,10 @@ async def test_a_level_with_nobody_hands_the_report_to_the_highest_level_below(
     committee = await session.get(Member, w.committee.id)
     committee.status = MemberStatus.BLOCKED  # the steering committee has nobody active now
     await w.report(w.px[0], TaskState.DONE)
-    await w.sweep_at(w.deadline + 3 * DAY)  # straight to the top level after downtime
+    await w.sweep_at(w.deadline + 3 * DAY)  # after downtime every staffed level hears
     got = await w.inbox.by_member()
-    assert got[w.province.id] == 1  # Trúc Bạch, told to Hà Nội instead of the committee
+    assert (got[w.district.id], got[w.province.id]) == (1, 1)  # Trúc Bạch, up to Hà Nội
     assert w.committee.id not in got
-    assert w.district.id not in got
     # Bãi Cháy: nobody in Quảng Ninh or above, so nobody at all; its stamp still moved
     assert not (await w.sweep_at(w.deadline + 3 * DAY + timedelta(minutes=1))).escalations
 
@@ -494,3 +545,33 @@ def test_a_long_list_of_units_fits_one_message() -> None:
     assert kept[0] == "• Công an xã số 0 (X-0): chưa báo cáo lần nào"
     assert kept[-1] == f"… và {10_000 - (len(kept) - 1)} mục khác."
     assert bounded("vi", ["a", "b"], 2) == ["a", "b"]
+
+
+async def test_a_pause_covers_the_whole_subtree_and_says_how_many(world: World) -> None:
+    w = world
+    view = await pauses.pause(w.session, w.clock, w.province.actor, "HN-BD", "7d", "Bão số 3", TZ)
+    assert (view.units, view.pending) == (3, 2)  # the district and its two communes
+    await w.sweep_at(w.deadline - 3 * DAY)
+    got = await w.inbox.by_member()
+    assert set(got) == {w.bc.id}  # Phúc Xá and Trúc Bạch are under the paused district
+    await w.sweep_at(w.deadline + timedelta(hours=2))
+    got = await w.inbox.by_member()
+    assert set(got) == {w.bc.id, w.committee.id}  # Bãi Cháy's lateness climbs; theirs not
+    committee_text = (
+        (
+            await w.session.scalars(
+                select(OutboxMessage).where(OutboxMessage.member_id == w.committee.id)
+            )
+        )
+        .all()[-1]
+        .payload["text"]
+    )
+    assert "Bãi Cháy" in committee_text
+    assert "Trúc Bạch" not in committee_text
+    quiet_unit = await pauses.pause(
+        w.session, w.clock, w.committee.actor, "QN", "3d", "Không có việc", TZ
+    )
+    assert quiet_unit.units == 3
+    await reports.submit_report(w.session, w.clock, w.bc.actor, w.task_id, TaskState.DONE, None, TZ)
+    emptied = await pauses.pause(w.session, w.clock, w.committee.actor, "QN", "3d", "Hết việc", TZ)
+    assert emptied.pending == 0

@@ -78,7 +78,7 @@ async def test_two_processes_claim_each_reminder_once(world, clock: ManualClock)
     assert first.reminders == 3
     async with other.session() as session:  # … and the other's claim comes back empty
         claimed = await ReminderRepository(session).stamp_reminder(
-            TASK_DUTIES, w.task_id, [d.unit_id for d in seen], point
+            TASK_DUTIES, w.task_id, [d.unit_id for d in seen], point, point
         )
     assert claimed == set()
 

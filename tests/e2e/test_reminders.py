@@ -1,7 +1,7 @@
 """The scheduler end to end: what officers and coordinators see as the clock moves past
 reminder points and deadlines — reminders with a working report button, overdue notices,
-escalation to the district, /pause and /resume, the daily digest, and a restart that
-catches up after downtime with one message."""
+escalation to the district (never above the unit that gave the task), /pause and /resume,
+the daily digest, and a restart that catches up after downtime with one message."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ async def test_reminders_escalation_and_pauses_as_people_see_them(env: BotEnv) -
     (overdue,) = _texts(binh)
     assert "QUÁ HẠN — nhiệm vụ #1" in overdue
     (escalated,) = _texts(district)
-    assert "BÁO CÁO CHẬM — nhiệm vụ #1" in escalated
+    assert "ĐƠN VỊ CHẬM TIẾN ĐỘ — nhiệm vụ #1" in escalated
     assert "Công an phường Trúc Bạch (HN-BD-TB): chưa báo cáo lần nào" in escalated
     assert "Phúc Xá" not in escalated
     assert _texts(province) == []  # its turn comes a day later
@@ -89,8 +89,12 @@ async def test_reminders_escalation_and_pauses_as_people_see_them(env: BotEnv) -
     assert "không tạm dừng" in (await district.ask("/resume HN-BD-TB")).body
     await _sweep(env)
     assert len(_texts(binh)) == 1  # the notice due now, once
-    (up,) = _texts(province)
-    assert "thuộc Công an Hà Nội" in up
+    assert _texts(district) == []  # the climb starts again from the end of the pause …
+    _move_to(env, env.clock.now() + env.config.reminders.escalate_after)
+    await _sweep(env)
+    (again,) = _texts(district)  # … with the district, which gave the task: no higher
+    assert "Trúc Bạch" in again
+    assert _texts(province) == []
 
 
 async def test_the_daily_digest_reaches_each_coordinator(env: BotEnv) -> None:
@@ -126,11 +130,12 @@ async def test_a_restart_after_downtime_catches_up_with_one_message(env: BotEnv)
         await env.restart(replace(env.config, reminders=running))  # the real scheduler now
         overdue = await env.expect(an, "QUÁ HẠN — nhiệm vụ #1")
         assert "quá 3 ngày" in overdue.body
-        # The top level has nobody, so the highest level that has someone hears (once), maybe
-        # beside its daily digest if the wall clock is past the digest's hour.
-        await env.until(lambda: any("BÁO CÁO CHẬM" in m.body for m in province.bot_messages()))
-        (escalated,) = [m.body for m in province.unread() if "BÁO CÁO CHẬM" in m.body]
-        assert "thuộc Công an Hà Nội" in escalated
+        # The district gave the task: it hears (once), maybe beside its daily digest if the
+        # wall clock is past the digest's hour; nothing climbs above it.
+        late = "ĐƠN VỊ CHẬM TIẾN ĐỘ"
+        await env.until(lambda: any(late in m.body for m in district.bot_messages()))
+        (escalated,) = [m.body for m in district.unread() if late in m.body]
+        assert "thuộc Công an quận Ba Đình" in escalated
         await runs.wait_for("reminders")  # the catch-up sweep is over, not just under way
         await env.settle()
         assert _texts(an) == []  # one notice, not one per missed day or sweep
@@ -138,3 +143,4 @@ async def test_a_restart_after_downtime_catches_up_with_one_message(env: BotEnv)
         await runs.wait_for("reminders", count=2)  # the second process has swept too …
         await env.settle()
         assert _texts(an) == []  # … and sent nothing again
+        assert not any("ĐƠN VỊ CHẬM" in m.body for m in province.bot_messages())

@@ -16,10 +16,21 @@ from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import rollup, scenarios, sweep
+from bench import fortnight, rollup, scenarios, sweep
 from bench.harness import emulator_process, national_tree, temp_db
 
 RESULTS = Path(__file__).parent / "results"
+SCENARIOS = (
+    "import",
+    "rollup",
+    "sweep",
+    "fortnight",
+    "broadcast",
+    "raised",
+    "storm",
+    "taps",
+    "crash",
+)
 
 
 def _plain(value: Any) -> Any:
@@ -57,7 +68,7 @@ async def main() -> None:
         "--only",
         nargs="*",
         default=None,
-        help="import, rollup, sweep, broadcast, raised, storm, taps, crash",
+        help=", ".join(SCENARIOS),
     )
     args = parser.parse_args()
     os.environ.setdefault("PTB_TIMEDELTA", "1")
@@ -66,9 +77,7 @@ async def main() -> None:
     logging.getLogger("aiohttp").setLevel(logging.CRITICAL)
     scale = 10 if args.quick else 1
     members = args.members or 10_000 // scale
-    wanted = set(
-        args.only or ["import", "rollup", "sweep", "broadcast", "raised", "storm", "taps", "crash"]
-    )
+    wanted = set(args.only or SCENARIOS)
     results: dict[str, Any] = {"members": members}
 
     def show(name: str, value: Any) -> None:
@@ -84,6 +93,9 @@ async def main() -> None:
     if "sweep" in wanted:
         async with temp_db() as url:
             show("sweep_10000x50", await sweep.sweep(url, 10_000 // scale))
+    if "fortnight" in wanted:  # the same size at --quick: it is a day-to-day scenario
+        async with temp_db() as url:
+            show("fortnight", await fortnight.fortnight(url))
     async with emulator_process() as emu:
         if "broadcast" in wanted:
             fb = await scenarios.fieldbot_broadcast(emu, members, 30)

@@ -29,6 +29,7 @@ from bot.tapqueue import TapQueue
 from handlers import (
     account,
     compose,
+    deadlines,
     directives,
     fallback,
     forms,
@@ -57,6 +58,7 @@ HANDLER_MODULES = (  # the guard first (its own group); the free-text router and
     tasks,
     task_form,
     task_views,
+    deadlines,
     initiatives,
     pauses,
     forms,

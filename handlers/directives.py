@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.context import FieldbotApp, FieldbotContext
 from bot.core import callbacks
 from bot.core.i18n import t
-from bot.core.timefmt import local
+from bot.core.timefmt import local, until
 from bot.services import directive_views, directives, drafts
 from bot.services.authz import NotAllowed
 from bot.services.confirmations import Tap
 from bot.services.directive_views import DirectiveLine, Status
 from bot.services.directives import Confirmed, DirectiveError
 from bot.services.notify import Button
+from bot.services.quiet import QuietHours
 from handlers.common import (
     keyboard,
     language,
@@ -78,8 +81,17 @@ def list_text(lang: str, lines: list[DirectiveLine], context: FieldbotContext) -
                 when=local(line.ack_by, tz),
                 urgent="🔴 " if line.urgent else "",
             )
+            + _how_far(lang, line.ack_by, line.confirmed < line.targets, context)
         )
     return "\n".join(rows)
+
+
+def _how_far(lang: str, ack_by: datetime, pending: bool, context: FieldbotContext) -> str:
+    """`` (còn 2 giờ)`` / `` (quá hạn 1 ngày)`` after the deadline while some unit has not
+    confirmed (``timefmt.until``, as every view and notice); nothing once all have."""
+    if not pending:
+        return ""
+    return t(lang, "span.suffix", left=until(lang, ack_by, context.runtime.clock.now()))
 
 
 def status_text(lang: str, status: Status, context: FieldbotContext) -> str:
@@ -91,7 +103,8 @@ def status_text(lang: str, status: Status, context: FieldbotContext) -> str:
             id=status.id,
             version=status.version,
             when=local(status.ack_by, tz),
-        ),
+        )
+        + _how_far(lang, status.ack_by, status.confirmed < status.targets, context),
         t(
             lang,
             "directive.status_counts",
@@ -156,7 +169,12 @@ async def directive_action(update: Update, context: FieldbotContext) -> None:
         async with runtime.db.session() as session:
             if payload.verb == "remind":
                 count = await directives.remind_pending(
-                    session, runtime.clock, member.actor, payload.directive_id, runtime.config.tz
+                    session,
+                    runtime.clock,
+                    member.actor,
+                    payload.directive_id,
+                    runtime.config.tz,
+                    QuietHours.of(runtime.config),
                 )
             elif payload.verb == "amend":
                 await directive_views.status(session, member.actor, payload.directive_id)

@@ -235,6 +235,7 @@ async def _set_deadline(
         await reply_key(update, lang, "plan.deadline_past", buttons=deadline_buttons(lang))
         return
     data["deadline"] = when.isoformat()
+    data["event_offset"] = plans.event_offset(text)  # "event-14d" moves with the event date
     async with runtime.db.session() as session:
         await drafts.save(session, runtime.clock, member.id, "task", Step.CONFIRM, data)
     buttons = [
@@ -335,6 +336,7 @@ async def _submit(
             target=Target.parse(data["target"]),
             tz=runtime.config.tz,
             quiet=QuietHours.of(runtime.config),
+            event_offset_minutes=data.get("event_offset"),
         )
         await drafts.discard(session, member.id)
     runtime.wake_sender()
@@ -343,6 +345,8 @@ async def _submit(
     )
     if sent.held_until is not None:
         text += "\n" + t(lang, "taskform.held", when=local(sent.held_until, runtime.config.tz))
+    elif sent.before_morning:
+        text += "\n" + t(lang, "taskform.sent_at_night")
     await reply(update, text)
 
 

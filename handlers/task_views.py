@@ -6,6 +6,9 @@ the services refuse those actions to them anyway.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
 from telegram import Update
 from telegram.ext import CallbackQueryHandler
 
@@ -13,25 +16,33 @@ from bot.context import FieldbotApp, FieldbotContext
 from bot.core import callbacks
 from bot.core.i18n import t
 from bot.core.parsing import ParseError, parse_id
-from bot.core.timefmt import local
-from bot.services import drafts, reports, task_views
+from bot.core.timefmt import local, until
+from bot.services import deadlines, drafts, reports, task_views
 from bot.services.authz import NotAllowed
 from bot.services.errors import ServiceError
 from bot.services.members import MemberView
 from bot.services.notify import Button
+from bot.services.quiet import QuietHours
 from bot.services.reports import ReportKind, TaskState
 from handlers.common import explain, keyboard, pressed, reply, split_text
+from handlers.deadlines import move_button
 from handlers.tasks import STATE_ICONS, state_label
 
 MAX_UNITS_PER_STATE = 30
 STATE_ORDER = (TaskState.BLOCKED, TaskState.NOT_STARTED, TaskState.IN_PROGRESS, TaskState.DONE)
 
 
-def status_text(lang: str, status: task_views.TaskStatus, context: FieldbotContext) -> str:
+def status_text(
+    lang: str,
+    status: task_views.TaskStatus,
+    context: FieldbotContext,
+    moves: Sequence[deadlines.PastMove] = (),
+) -> str:
     task, r = status.task, status.rollup
     rows = [
         t(lang, "view.header", id=task.id, title=task.title, plan=status.plan_code),
-        t(lang, "task.deadline_line", when=local(task.deadline, context.runtime.config.tz)),
+        _deadline_line(lang, status, context),
+        *_moved_line(lang, moves, context),
         t(
             lang,
             "view.counts",
@@ -63,13 +74,37 @@ def status_text(lang: str, status: task_views.TaskStatus, context: FieldbotConte
     return "\n".join(rows)
 
 
-def status_buttons(lang: str, status: task_views.TaskStatus) -> list[list[Button]]:
+def _deadline_line(lang: str, status: task_views.TaskStatus, context: FieldbotContext) -> str:
+    """The deadline, and how far it is while the task is open and some unit has not finished."""
+    task, runtime = status.task, context.runtime
+    line = t(lang, "task.deadline_line", when=local(task.deadline, runtime.config.tz))
+    if task.closed_at is None and status.rollup.done < status.rollup.units:
+        line += t(lang, "span.suffix", left=until(lang, task.deadline, runtime.clock.now()))
+    return line
+
+
+def _moved_line(
+    lang: str, moves: Sequence[deadlines.PastMove], context: FieldbotContext
+) -> list[str]:
+    """The deadline before its latest move, if it moved."""
+    if not moves:
+        return []
+    tz = context.runtime.config.tz
+    last = moves[-1]
+    return [t(lang, "deadline.was_line", old=local(last.old, tz), at=local(last.at, tz))]
+
+
+def status_buttons(
+    lang: str, status: task_views.TaskStatus, movable: bool = False
+) -> list[list[Button]]:
     def action(verb: str) -> str:
         return callbacks.encode(callbacks.TaskAction(status.task.id, verb))
 
     row = [Button(t(lang, "view.refresh_button"), action("view"))]
     if status.can_change and status.task.closed_at is None:
         row.append(Button(t(lang, "view.close_button"), action("close")))
+    if movable:
+        row.append(move_button(lang, status.task.id))
     return [row]
 
 
@@ -87,27 +122,37 @@ async def show_task(
         async with runtime.db.session() as session:
             if len(args) > 1:
                 history = await task_views.unit_history(session, member.actor, task_id, args[1])
+                moves = await deadlines.history(session, member.actor, history.task)
             else:
                 status = await task_views.task_status(
                     session, member.actor, task_id, runtime.clock.now()
                 )
+                moves = await deadlines.history(session, member.actor, status.task)
+                movable = await deadlines.can_move(session, member.actor, status.task)
     except (ServiceError, NotAllowed) as error:
         await reply(update, explain(lang, error))
         return
     if len(args) > 1:
-        await reply(update, *history_message(lang, history, context))
+        await reply(update, *history_message(lang, history, context, moves))
     else:
-        await reply(update, status_text(lang, status, context), status_buttons(lang, status))
+        text = status_text(lang, status, context, moves)
+        await reply(update, text, status_buttons(lang, status, movable))
 
 
 def history_message(
-    lang: str, history: task_views.UnitHistory, context: FieldbotContext
+    lang: str,
+    history: task_views.UnitHistory,
+    context: FieldbotContext,
+    moves: Sequence[deadlines.PastMove] = (),
 ) -> tuple[str, list[list[Button]] | None]:
     task, tz = history.task, context.runtime.config.tz
     rows = [t(lang, "view.history_header", id=task.id, title=task.title, unit=history.unit_name)]
     if not history.lines:
         rows.append(t(lang, "view.history_empty"))
+    pending_moves = list(moves)
     for line in history.lines:
+        while pending_moves and pending_moves[0].at <= line.report.received_at:
+            rows.append(_move_history_line(lang, pending_moves.pop(0), tz))
         report = line.report
         key = "view.history_return" if report.kind == ReportKind.RETURN else "view.history_line"
         rows.append(
@@ -124,10 +169,22 @@ def history_message(
         )
         if report.note:
             rows.append(f"   “{report.note[:500]}”")
+    rows += [_move_history_line(lang, move, tz) for move in pending_moves]
     if not history.can_return:
         return "\n".join(rows), None
     data = callbacks.encode(callbacks.UnitAction(task.id, history.unit_id, "return"))
     return "\n".join(rows), [[Button(t(lang, "task.return_button"), data)]]
+
+
+def _move_history_line(lang: str, move: deadlines.PastMove, tz: ZoneInfo) -> str:
+    return t(
+        lang,
+        "deadline.history_line",
+        at=local(move.at, tz),
+        by=move.by or t(lang, "deadline.by_import"),
+        old=local(move.old, tz),
+        new=local(move.new, tz),
+    )
 
 
 async def task_action(update: Update, context: FieldbotContext) -> None:
@@ -144,6 +201,8 @@ async def task_action(update: Update, context: FieldbotContext) -> None:
             status = await task_views.task_status(
                 session, member.actor, payload.task_id, runtime.clock.now()
             )
+            moves = await deadlines.history(session, member.actor, status.task)
+            movable = await deadlines.can_move(session, member.actor, status.task)
     except (ServiceError, NotAllowed) as error:
         await query.answer(explain(lang, error), show_alert=True)
         return
@@ -161,10 +220,11 @@ async def task_action(update: Update, context: FieldbotContext) -> None:
         )
         return
     await query.answer(t(lang, "view.closed_short") if payload.verb == "close_sure" else None)
-    text = split_text(status_text(lang, status, context))[0]
+    text = split_text(status_text(lang, status, context, moves))[0]
     message = query.message
     if message is not None and getattr(message, "text", None) != text:
-        await query.edit_message_text(text, reply_markup=keyboard(status_buttons(lang, status)))
+        markup = keyboard(status_buttons(lang, status, movable))
+        await query.edit_message_text(text, reply_markup=markup)
 
 
 async def unit_action(update: Update, context: FieldbotContext) -> None:
@@ -216,6 +276,7 @@ async def on_input(
                 int(draft.data["unit_id"]),
                 message.text or message.caption or "",
                 runtime.config.tz,
+                QuietHours.of(runtime.config),
             )
             await drafts.discard(session, member.id)
     except (ServiceError, NotAllowed) as error:

@@ -1,7 +1,8 @@
 """/tasks and reporting in three taps: task → state → progress; then an optional note or file.
 
 ``/report 12 xong`` does the same in one typed message, which keeps the member's own time
-when it waited for coverage.
+when it waited for coverage. Progress that goes down (75% → 25%) asks for a reason first, in
+the next message, whichever way it was reported.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from bot.context import FieldbotApp, FieldbotContext
 from bot.core import callbacks
 from bot.core.i18n import t
 from bot.core.parsing import ParseError, looks_like_number, parse_percent
-from bot.core.timefmt import local
+from bot.core.timefmt import local, relative, until
 from bot.services import drafts, reports, task_views
 from bot.services.authz import NotAllowed
 from bot.services.errors import ServiceError
 from bot.services.members import MemberView
 from bot.services.notify import Button
-from bot.services.reports import Attachment, Reported, TaskState
+from bot.services.quiet import QuietHours
+from bot.services.reports import Attachment, ReasonNeeded, Reported, TaskState
 from handlers import fallback
 from handlers.common import (
     answer_or_reply,
@@ -33,7 +35,7 @@ from handlers.common import (
     registered_member,
     reply,
 )
-from handlers.typed_report import TypedError, parse_typed
+from handlers.typed_report import DEFAULT_PROGRESS, TypedError, parse_typed
 
 NOTE_WINDOW = timedelta(minutes=30)  # after a report, text and files join it for this long
 STATE_ICONS = {
@@ -51,6 +53,7 @@ PROGRESS_CHOICES = {
 class Step(IntEnum):
     PROGRESS = 1
     NOTE = 2
+    REASON = 3  # progress went down: the next message says why
 
 
 def state_label(lang: str, state: TaskState | str) -> str:
@@ -78,11 +81,11 @@ def progress_buttons(task_id: int, state: TaskState) -> list[list[Button]]:
 
 
 def deadline_phrase(lang: str, line: task_views.TaskLine) -> str:
-    if line.state == TaskState.DONE:
+    """``còn 5 giờ 20 phút`` · ``đến hạn`` · ``quá hạn 2 giờ`` (``timefmt.relative``, as every
+    notice); ``đã hoàn thành`` once done, unless the report was sent back for more."""
+    if line.state == TaskState.DONE and not line.returned:
         return t(lang, "tasks.done_phrase")
-    if line.overdue:
-        return t(lang, "tasks.overdue", days=max(1, -line.days_left))
-    return t(lang, "tasks.days_left", days=line.days_left)
+    return relative(lang, line.left)
 
 
 def my_tasks_text(
@@ -98,7 +101,7 @@ def my_tasks_text(
         rows.append(
             t(
                 lang,
-                "tasks.line",
+                "tasks.line_overdue" if line.overdue else "tasks.line_left",
                 icon=STATE_ICONS[line.state],
                 id=line.id,
                 title=line.title,
@@ -158,15 +161,15 @@ def _rows(buttons: list[Button], width: int = 5) -> list[list[Button]]:
 
 def card_text(lang: str, card: reports.TaskCard, context: FieldbotContext) -> str:
     task, assignment = card.task, card.assignment
+    runtime, returned = context.runtime, assignment.returned_at is not None
+    deadline = t(lang, "task.deadline_line", when=local(task.deadline, runtime.config.tz))
+    if assignment.state != TaskState.DONE or returned:
+        deadline += t(lang, "span.suffix", left=until(lang, task.deadline, runtime.clock.now()))
+    standing = reports.standing(lang, assignment.state, assignment.progress, returned=returned)
     rows = [
         t(lang, "task.header", id=task.id, title=task.title),
-        t(lang, "task.deadline_line", when=local(task.deadline, context.runtime.config.tz)),
-        t(
-            lang,
-            "report.current",
-            state=state_label(lang, assignment.state),
-            progress=assignment.progress,
-        ),
+        deadline,
+        t(lang, "report.current_standing", standing=standing),
     ]
     if assignment.return_comment:
         rows.append(t(lang, "tasks.returned_line", comment=assignment.return_comment))
@@ -235,6 +238,7 @@ async def _save(
     *,
     note: str = "",
     member_time: datetime | None = None,
+    default_progress: int | None = None,
 ) -> None:
     runtime, lang = context.runtime, member.language
     now = runtime.clock.now()
@@ -250,10 +254,15 @@ async def _save(
                 runtime.config.tz,
                 note=note,
                 member_time=member_time,
+                quiet=QuietHours.of(runtime.config),
+                default_progress=default_progress,
             )
             await drafts.save(
                 session, runtime.clock, member.id, "report", Step.NOTE, _note_data(done, now)
             )
+    except ReasonNeeded as needed:
+        await _ask_reason(update, context, member, needed, member_time)
+        return
     except (ServiceError, NotAllowed) as error:
         await answer_or_reply(update, explain(lang, error))
         return
@@ -261,6 +270,33 @@ async def _save(
     if update.callback_query is not None:
         await update.callback_query.answer(t(lang, "report.saved_short"))
     await _edit_or_reply(update, saved_text(lang, done, has_note=bool(note)), None)
+
+
+async def _ask_reason(
+    update: Update,
+    context: FieldbotContext,
+    member: MemberView,
+    needed: ReasonNeeded,
+    member_time: datetime | None,
+) -> None:
+    """Progress would go down: nothing is saved yet; the next message is the reason."""
+    runtime, lang = context.runtime, member.language
+    data: dict[str, Any] = {"task_id": needed.task_id, "state": needed.state.value}
+    data |= {"progress": needed.new, "old": needed.old}
+    if member_time is not None:
+        data["member_time"] = member_time.isoformat()
+    async with runtime.db.session() as session:
+        await drafts.save(session, runtime.clock, member.id, "report", Step.REASON, data)
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    text = t(
+        lang,
+        "report.reason_ask",
+        old=needed.old,
+        new=needed.new,
+        state=state_label(lang, needed.state),
+    )
+    await _edit_or_reply(update, text, None)
 
 
 def _note_data(done: Reported, now: datetime) -> dict[str, Any]:
@@ -282,6 +318,8 @@ def saved_text(lang: str, done: Reported, *, has_note: bool) -> str:
         rows.append(t(lang, "report.saved_late"))
     if done.escalated_to:
         rows.append(t(lang, "report.escalated", count=done.escalated_to))
+    if done.regressed_to:
+        rows.append(t(lang, "report.regressed", count=done.regressed_to))
     rows.append(t(lang, "report.add_more" if not has_note else "report.add_files"))
     return "\n".join(rows)
 
@@ -317,12 +355,41 @@ async def on_input(
             return
         await _save(update, context, member, draft.data["task_id"], state, progress)
         return
+    if draft.step == Step.REASON:
+        await _reason_given(update, context, member, draft.data, message)
+        return
     if datetime.fromisoformat(draft.data["until"]) < context.runtime.clock.now():
         async with context.runtime.db.session() as session:
             await drafts.discard(session, member.id)
         await fallback.not_understood(update, context)
         return
     await _add_to_report(update, context, member, int(draft.data["report_id"]), message)
+
+
+async def _reason_given(
+    update: Update,
+    context: FieldbotContext,
+    member: MemberView,
+    data: dict[str, Any],
+    message: Message,
+) -> None:
+    """The reason progress goes down: the report is saved with it as its note."""
+    reason = message.text or message.caption or ""
+    if not reason.strip():  # a photo or file alone says no reason
+        text = t(member.language, "report.reason_again", old=data["old"], new=data["progress"])
+        await reply(update, text)
+        return
+    written = data.get("member_time")
+    await _save(
+        update,
+        context,
+        member,
+        int(data["task_id"]),
+        TaskState(data["state"]),
+        int(data["progress"]),
+        note=reason,
+        member_time=datetime.fromisoformat(written) if written else None,
+    )
 
 
 async def _add_to_report(
@@ -378,7 +445,17 @@ async def typed_report(update: Update, context: FieldbotContext) -> None:
         return
     task_id, state, progress, note = parsed
     sent_at = message.date.astimezone(UTC) if message.date else None
-    await _save(update, context, member, task_id, state, progress, note=note, member_time=sent_at)
+    await _save(
+        update,
+        context,
+        member,
+        task_id,
+        state,
+        progress,
+        note=note,
+        member_time=sent_at,
+        default_progress=DEFAULT_PROGRESS.get(state),
+    )
 
 
 def register(app: FieldbotApp) -> None:

@@ -6,7 +6,8 @@ from bot.core.i18n import t
 from bot.core.parsing import ParseError, looks_like_number, parse_id, parse_percent
 from bot.services.reports import TaskState
 
-# States that carry a progress, and the figure assumed when none is typed.
+# States that carry a progress, and the figure assumed when none is typed by a unit that never
+# reported (one that did keeps its progress: ``/report 12 vướng`` at 75% stays at 75%).
 DEFAULT_PROGRESS = {TaskState.IN_PROGRESS: 50, TaskState.BLOCKED: 0}
 
 
@@ -22,7 +23,8 @@ def parse_typed(lang: str, args: list[str]) -> tuple[int, TaskState, int | None,
     """``[#]N STATE [PROGRESS[%]] [NOTE]``; None when it is not that shape at all.
 
     A number where the progress goes must be a valid one (``-5`` is refused, not kept as the
-    note with a guessed progress); a task number beyond any row is refused likewise.
+    note with a guessed progress); a task number beyond any row is refused likewise. No
+    progress typed is None: the report keeps the unit's progress (see ``DEFAULT_PROGRESS``).
     """
     if len(args) < 2:
         return None
@@ -49,6 +51,4 @@ def parse_typed(lang: str, args: list[str]) -> tuple[int, TaskState, int | None,
         except ParseError:
             raise TypedError("input.bad_progress_typed", rest[0]) from None
         rest = rest[1:]
-    if progress is None:
-        progress = DEFAULT_PROGRESS.get(state)
     return task_id, state, progress, " ".join(rest)

@@ -345,6 +345,9 @@ class Task(Base):
     title: Mapped[str] = mapped_column(CleanString(300))
     description: Mapped[str] = mapped_column(CleanText(), default="")
     deadline: Mapped[datetime] = mapped_column(index=True)
+    # A deadline given relative to the plan's event ("event-14d"): minutes from the start of
+    # the event day (local time), so moving the event moves it. None: an absolute deadline.
+    event_offset_minutes: Mapped[int | None] = mapped_column(Integer)
     scope_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     author_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     author_label: Mapped[str] = mapped_column(CleanString(200))

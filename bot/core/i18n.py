@@ -30,14 +30,8 @@ def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
 
 @cache
 def catalog(language: str) -> dict[str, str]:
-    merged: dict[str, str] = {}
-    paths = [LOCALES / f"{language}.toml", *sorted(LOCALES.glob(f"{language}.*.toml"))]
-    for path in paths:  # TEMPORARY: per-helper files, merged into <lang>.toml before commit
-        part = _flatten(tomllib.loads(path.read_text(encoding="utf-8")))
-        if twice := merged.keys() & part.keys():
-            raise KeyError(f"{path.name} repeats {sorted(twice)}")
-        merged.update(part)
-    return merged
+    path = LOCALES / f"{language}.toml"
+    return _flatten(tomllib.loads(path.read_text(encoding="utf-8")))
 
 
 def languages() -> list[str]:
@@ -47,7 +41,7 @@ def languages() -> list[str]:
 @cache
 def _languages() -> frozenset[str]:
     """The catalogs on disk, read once: ``t`` runs for every message of a broadcast."""
-    return frozenset(p.stem for p in LOCALES.glob("*.toml") if "." not in p.stem)
+    return frozenset(p.stem for p in LOCALES.glob("*.toml"))
 
 
 def placeholders(text: str) -> set[str]:

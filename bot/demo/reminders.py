@@ -91,12 +91,12 @@ async def play(
         await forward.run("reminders", deadline + config.reminders.escalate_after)
         expect("OVERDUE" in await _received(an, "OVERDUE"), "the late officer is told")
         await _received(lan, "QUÁ HẠN")
-        late = await _received(hoa, "BÁO CÁO CHẬM")
+        late = await _received(hoa, "ĐƠN VỊ CHẬM TIẾN ĐỘ")
         expect(
             "Phúc Xá" in late and "Trúc Bạch" in late and "📵" in late,
             "Hà Nội hears of its two silent wards, one of which nobody can reach",
         )
-        up = await _received(bao, "BÁO CÁO CHẬM")
+        up = await _received(bao, "ĐƠN VỊ CHẬM TIẾN ĐỘ")
         expect("Thạch Thang" in up, "the committee hears of the blocked ward with no one between")
 
         show.scene("digest")

@@ -30,6 +30,7 @@ class Action(StrEnum):
     REPORT_TASK = "report_task"
     RETURN_REPORT = "return_report"
     CLOSE_TASK = "close_task"
+    MOVE_DEADLINE = "move_deadline"
     SUBMIT_INITIATIVE = "submit_initiative"
     FEATURE_INITIATIVE = "feature_initiative"
     PAUSE_REMINDERS = "pause_reminders"
@@ -83,6 +84,7 @@ POLICY: dict[Role, dict[Action, Scope]] = {
         Action.REPORT_TASK: Scope.OWN_UNIT,
         Action.RETURN_REPORT: Scope.SUBTREE,
         Action.CLOSE_TASK: Scope.SUBTREE,
+        Action.MOVE_DEADLINE: Scope.SUBTREE,
         Action.SUBMIT_INITIATIVE: Scope.OWN_UNIT,
         Action.FEATURE_INITIATIVE: Scope.SUBTREE,
         Action.PAUSE_REMINDERS: Scope.SUBTREE,

@@ -3,6 +3,10 @@
 Deadlines may be relative to the event date (``event-14d``). Every row is checked (titles,
 deadlines, targets resolved against the tree) before anything is written; problems are
 reported together, each with its line.
+
+A file over a plan that exists adds tasks to it; with ``--update`` (``plan_update`` shows,
+``apply_update`` applies) it may also move the event date, and with it every open deadline
+given relative to the event, and change the deadlines of the tasks it names.
 """
 
 from __future__ import annotations
@@ -21,13 +25,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.clock import Clock
 from bot.core.config import ConfigError, RemindersConfig, reminders_for_plan
 from bot.core.parsing import MAX_YEAR, MIN_YEAR, ParseError, checked_date
-from bot.services import plans
+from bot.services import deadlines, plans
 from bot.services.authz import Actor
 from bot.services.directives import Target, resolve
 from bot.services.errors import ServiceError
 from bot.services.quiet import QuietHours
 from bot.services.units import RowError
 from storage.models import MemberStatus, Plan, Role, Task, Unit
+from storage.repositories.deadlines import DeadlineRepository
 from storage.repositories.tasks import PlanRepository, TaskRepository
 from storage.repositories.units import UnitRepository
 
@@ -61,6 +66,7 @@ class PlanSpec:
     tasks: list[TaskSpec] = field(default_factory=list)
     reminders: dict[str, Any] = field(default_factory=dict)  # the plan's own [reminders]
     reminders_line: int = 1
+    event_date_line: int = 1
 
 
 @dataclass(frozen=True)
@@ -176,7 +182,8 @@ def parse_toml(data: bytes) -> PlanSpec:
     )
     spec = PlanSpec(code=code, title=title, owner=owner)
     if "event_date" in document:
-        spec.event_date = _date(document["event_date"], _key_line(lines, "event_date"), errors)
+        spec.event_date_line = _key_line(lines, "event_date")
+        spec.event_date = _date(document["event_date"], spec.event_date_line, errors)
     if "reminders" in document:
         spec.reminders_line = _key_line(lines, "reminders")
         if isinstance(document["reminders"], dict):
@@ -249,7 +256,8 @@ def parse_plan_file(name: str, data: bytes, defaults: PlanSpec) -> PlanSpec:
         spec = parse_toml(data)
         spec.code = spec.code or defaults.code
         spec.title = spec.title or defaults.title
-        spec.event_date = spec.event_date or defaults.event_date
+        if spec.event_date is None:
+            spec.event_date, spec.event_date_line = defaults.event_date, 1
         spec.owner = spec.owner or defaults.owner
         return spec
     return parse_csv(
@@ -287,39 +295,19 @@ async def import_plan(
     tz: ZoneInfo,
     quiet: QuietHours | None = None,
 ) -> Imported:
-    """Check every task, then write the plan (if new), the tasks and their assignments."""
+    """Check every task, then write the plan (if new), the tasks and their assignments.
+
+    A plan that exists is only added to: a file giving it another event date is refused (the
+    move is ``plan_update``/``apply_update``, shown and confirmed first)."""
     errors: list[RowError] = []
     plan, owner = await _plan_of(session, spec, errors)
-    if spec.reminders:
-        try:
-            reminders_for_plan(RemindersConfig(), spec.reminders)
-        except ConfigError as error:
-            errors.append(
-                RowError(spec.reminders_line, "plan.bad_reminders", {"detail": str(error)})
-            )
-    if not spec.tasks:
-        errors.append(RowError(1, "plan_import.no_tasks"))
-    if len(spec.tasks) > MAX_TASKS:
-        errors.append(RowError(1, "plan_import.too_many", {"max": MAX_TASKS}))
+    if plan is not None and spec.event_date not in (None, plan.event_date):
+        raise PlanImportError([_event_refusal(plan, spec)])
+    _check_plan_fields(spec, errors)
     event_date = plan.event_date if plan else spec.event_date
-    # Targets are read from the owner unit down, as if its coordinator had typed them.
-    scope = Actor(None, Role.ADMIN, MemberStatus.ACTIVE, owner.path if owner else "/", "cli")
     taken = await TaskRepository(session).titles_in_plan(plan.id) if plan else set()
-    seen: dict[str, int] = {}
-    checked: list[tuple[TaskSpec, datetime, Target]] = []
     now = clock.now()
-    for task in spec.tasks:
-        row_errors, deadline, target = _check_task(task, event_date, now, tz, taken, seen)
-        if deadline is None or target is None:
-            errors.extend(row_errors)
-            continue
-        try:
-            if owner is not None:
-                await resolve(session, scope, target)  # units exist and lie under the owner
-        except ServiceError as error:
-            errors.append(RowError(task.line, error.key, dict(error.params)))
-            continue
-        checked.append((task, deadline, target))
+    checked = await _check_rows(session, spec.tasks, owner, event_date, now, tz, taken, errors)
     if errors or owner is None or event_date is None:
         raise PlanImportError(errors)
     created = plan is None
@@ -335,24 +323,93 @@ async def import_plan(
         )
     if spec.reminders:
         plan.settings = {**(plan.settings or {}), "reminders": dict(spec.reminders)}
+    written = await _write_rows(session, clock, owner, plan, checked)
+    notified = await plans.notify_plan_import(session, now, plan, written, quiet)
+    return Imported(
+        plan.id, plan.code, created, len(written), sum(len(u) for _, u in written), notified
+    )
+
+
+def _event_refusal(plan: Plan, spec: PlanSpec) -> RowError:
+    old, new = plan.event_date, spec.event_date or plan.event_date
+    params = {"code": plan.code, "old": _day(old), "new": _day(new)}
+    return RowError(spec.event_date_line, "plan_import.event_date_moved", params)
+
+
+def _day(day: date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+def _check_plan_fields(spec: PlanSpec, errors: list[RowError]) -> None:
+    if spec.reminders:
+        try:
+            reminders_for_plan(RemindersConfig(), spec.reminders)
+        except ConfigError as error:
+            errors.append(
+                RowError(spec.reminders_line, "plan.bad_reminders", {"detail": str(error)})
+            )
+    if not spec.tasks:
+        errors.append(RowError(1, "plan_import.no_tasks"))
+    if len(spec.tasks) > MAX_TASKS:
+        errors.append(RowError(1, "plan_import.too_many", {"max": MAX_TASKS}))
+
+
+def _scope(owner: Unit | None) -> Actor:
+    """Targets are read from the owner unit down, as if its coordinator had typed them."""
+    return Actor(None, Role.ADMIN, MemberStatus.ACTIVE, owner.path if owner else "/", "cli")
+
+
+async def _check_rows(
+    session: AsyncSession,
+    rows: list[TaskSpec],
+    owner: Unit | None,
+    event_date: date | None,
+    now: datetime,
+    tz: ZoneInfo,
+    taken: set[str],
+    errors: list[RowError],
+) -> list[tuple[TaskSpec, datetime, Target]]:
+    """The rows that are good new tasks; the others' problems go to ``errors``."""
+    scope, seen = _scope(owner), dict[str, int]()
+    checked: list[tuple[TaskSpec, datetime, Target]] = []
+    for task in rows:
+        row_errors, deadline, target = _check_task(task, event_date, now, tz, taken, seen)
+        if deadline is None or target is None:
+            errors.extend(row_errors)
+            continue
+        try:
+            if owner is not None:
+                await resolve(session, scope, target)  # units exist and lie under the owner
+        except ServiceError as error:
+            errors.append(RowError(task.line, error.key, dict(error.params)))
+            continue
+        checked.append((task, deadline, target))
+    return checked
+
+
+async def _write_rows(
+    session: AsyncSession,
+    clock: Clock,
+    owner: Unit,
+    plan: Plan,
+    checked: list[tuple[TaskSpec, datetime, Target]],
+) -> list[tuple[Task, list[Unit]]]:
     written: list[tuple[Task, list[Unit]]] = []
     for task, deadline, target in checked:
         written.append(
             await plans.add_task(
                 session,
                 clock,
-                scope,
+                _scope(owner),
                 plan,
                 title=task.title,
                 description=task.description,
                 deadline=deadline,
                 target=target,
+                event_offset_minutes=plans.event_offset(task.deadline),
             )
         )
-    notified = await plans.notify_plan_import(session, now, plan, written, quiet)
-    return Imported(
-        plan.id, plan.code, created, len(written), sum(len(u) for _, u in written), notified
-    )
+    return written
 
 
 def _check_task(
@@ -395,3 +452,134 @@ def _check_task(
     if errors or deadline is None or deadline <= now:
         return errors, None, None
     return errors, deadline, target
+
+
+# -- --update: a changed file over its plan, shown first, then applied ---------------------
+
+
+@dataclass(frozen=True)
+class PlanUpdate:
+    """What importing a changed file over its existing plan would do."""
+
+    plan_id: int
+    code: str
+    old_event: date
+    new_event: date
+    changes: deadlines.EventChanges
+    added: tuple[tuple[str, datetime], ...]  # new tasks: title, deadline
+    reminders: bool  # the file sets the plan's own reminder timing anew
+
+    @property
+    def empty(self) -> bool:
+        return (
+            self.old_event == self.new_event
+            and not self.changes.changed
+            and not self.added
+            and not self.reminders
+        )
+
+    def signature(self) -> tuple[Any, ...]:
+        """What must not change between showing the update and applying it (the times of
+        rows typed relative to now, ``3d``, move with the clock and do not count)."""
+        kinds = self.changes
+        return (
+            self.plan_id,
+            self.old_event,
+            self.new_event,
+            tuple((c.task_id, c.old) for c in kinds.changed),
+            tuple(c.task_id for c in kinds.passed),
+            tuple(c.task_id for c in kinds.too_late),
+            tuple(title for title, _ in self.added),
+            self.reminders,
+        )
+
+
+@dataclass(frozen=True)
+class Updated:
+    update: PlanUpdate
+    assignments: int  # of the added tasks
+    notified: int
+
+
+async def plan_update(
+    session: AsyncSession, clock: Clock, spec: PlanSpec, tz: ZoneInfo
+) -> PlanUpdate | None:
+    """What importing ``spec`` over its plan would change, writing nothing; None when the plan
+    does not exist yet (an ordinary import creates it)."""
+    plan = await PlanRepository(session).get_by_code(spec.code) if spec.code else None
+    if plan is None:
+        return None
+    update, _ = await _update_of(session, clock.now(), spec, plan, tz)
+    return update
+
+
+async def apply_update(
+    session: AsyncSession,
+    clock: Clock,
+    spec: PlanSpec,
+    tz: ZoneInfo,
+    shown: PlanUpdate,
+    quiet: QuietHours | None = None,
+) -> Updated:
+    """Apply the update that was ``shown``; refused if the plan changed since."""
+    plan = await PlanRepository(session).get(shown.plan_id)
+    if plan is None or plan.code != spec.code:
+        raise PlanImportError([RowError(1, "plan_import.changed_meanwhile")])
+    now = clock.now()
+    update, checked = await _update_of(session, now, spec, plan, tz)
+    owner = await UnitRepository(session).get(plan.owner_unit_id)
+    if update.signature() != shown.signature() or owner is None:
+        raise PlanImportError([RowError(1, "plan_import.changed_meanwhile")])
+    if spec.reminders:
+        plan.settings = {**(plan.settings or {}), "reminders": dict(spec.reminders)}
+    tasks = {t.id: t for t in await DeadlineRepository(session).open_tasks_of_plan(plan.id)}
+    moves = [(tasks[c.task_id], c.new, c.event_offset) for c in update.changes.changed]
+    try:
+        moved = await deadlines.move_event(
+            session, now, Actor.system(), plan, update.new_event, moves, tz, quiet
+        )
+    except deadlines.DeadlineError:  # a deadline moved in chat since the check above
+        raise PlanImportError([RowError(1, "plan_import.changed_meanwhile")]) from None
+    written = await _write_rows(session, clock, owner, plan, checked)
+    notified = await plans.notify_plan_import(session, now, plan, written, quiet)
+    return Updated(update, sum(len(u) for _, u in written), moved.units + notified)
+
+
+async def _update_of(
+    session: AsyncSession, now: datetime, spec: PlanSpec, plan: Plan, tz: ZoneInfo
+) -> tuple[PlanUpdate, list[tuple[TaskSpec, datetime, Target]]]:
+    """The update and the new rows, checked; PlanImportError naming every bad line."""
+    errors: list[RowError] = []
+    _check_plan_fields(spec, errors)
+    owner = await UnitRepository(session).get(plan.owner_unit_id)
+    new_event = spec.event_date or plan.event_date
+    titles = await TaskRepository(session).titles_in_plan(plan.id)
+    named: dict[str, str] = {}  # existing task's title -> the deadline its row gives
+    lines: dict[str, int] = {}
+    fresh = []
+    for row in spec.tasks:
+        title = " ".join(row.title.split())
+        if title not in titles:
+            fresh.append(row)
+        elif title in lines:
+            errors.append(RowError(row.line, "plan_import.duplicate_task", {"first": lines[title]}))
+        elif plans.parse_deadline(row.deadline, new_event, now, tz) is None:
+            errors.append(RowError(row.line, "plan_import.bad_deadline", {"value": row.deadline}))
+        else:
+            named[title], lines[title] = row.deadline, row.line
+    checked = await _check_rows(session, fresh, owner, new_event, now, tz, set(), errors)
+    if errors or owner is None:
+        raise PlanImportError(errors)
+    open_tasks = await DeadlineRepository(session).open_tasks_of_plan(plan.id)
+    changes = deadlines.event_changes(open_tasks, named, plan.event_date, new_event, now, tz)
+    own = (plan.settings or {}).get("reminders")
+    update = PlanUpdate(
+        plan.id,
+        plan.code,
+        plan.event_date,
+        new_event,
+        changes,
+        tuple((task.title, deadline) for task, deadline, _ in checked),
+        bool(spec.reminders) and own != dict(spec.reminders),
+    )
+    return update, checked

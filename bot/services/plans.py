@@ -46,6 +46,34 @@ class TaskSent:
     unit_count: int
     member_count: int
     held_until: datetime | None = None  # quiet hours: when the units will hear of it
+    before_morning: bool = False  # written in quiet hours but due before they end: sent now
+
+
+def event_offset(text: str) -> int | None:
+    """Minutes from the start of the event day for a deadline typed relative to the event
+    (``event-14d`` is -14 days at 23:59); None for any other deadline."""
+    cleaned = " ".join(text.strip().split())
+    match = _RELATIVE.fullmatch(cleaned) if cleaned.isascii() and len(cleaned) <= 40 else None
+    if match is None:
+        return None
+    days = int(match["count"] or 0) * (7 if (match["unit"] or "d").lower() == "w" else 1)
+    at = DEADLINE_TIME
+    if match["hm"]:
+        hour, minute = (int(part) for part in match["hm"].split(":"))
+        if hour > 23 or minute > 59:
+            return None
+        at = time(hour, minute)
+    return (-days if match["sign"] == "-" else days) * 1440 + at.hour * 60 + at.minute
+
+
+def from_event(event_date: date, offset: int, now: datetime, tz: ZoneInfo) -> datetime | None:
+    """The deadline ``offset`` minutes from the start of the event day, in local time (None
+    outside the years people plan for)."""
+    try:
+        moment = datetime.combine(event_date, time(0), tzinfo=tz) + timedelta(minutes=offset)
+    except OverflowError:
+        return None
+    return within_bounds(moment, now)
 
 
 def parse_deadline(text: str, event_date: date, now: datetime, tz: ZoneInfo) -> datetime | None:
@@ -57,20 +85,9 @@ def parse_deadline(text: str, event_date: date, now: datetime, tz: ZoneInfo) -> 
     cleaned = " ".join(text.strip().split())
     if not cleaned.isascii() or len(cleaned) > 40:
         return None
-    match = _RELATIVE.fullmatch(cleaned)
-    if match:
-        days = int(match["count"] or 0) * (7 if (match["unit"] or "d").lower() == "w" else 1)
-        try:
-            day = event_date + timedelta(days=-days if match["sign"] == "-" else days)
-        except OverflowError:
-            return None
-        at = DEADLINE_TIME
-        if match["hm"]:
-            hour, minute = (int(part) for part in match["hm"].split(":"))
-            if hour > 23 or minute > 59:
-                return None
-            at = time(hour, minute)
-        return within_bounds(datetime.combine(day, at, tzinfo=tz), now)
+    if _RELATIVE.fullmatch(cleaned):
+        offset = event_offset(cleaned)
+        return None if offset is None else from_event(event_date, offset, now, tz)
     try:
         parsed = datetime.fromisoformat(cleaned)
     except ValueError:
@@ -193,8 +210,12 @@ async def add_task(
     description: str,
     deadline: datetime,
     target: Target,
+    event_offset_minutes: int | None = None,
 ) -> tuple[Task, list[Unit]]:
-    """Write a task and one assignment per unit it names; nobody is told yet."""
+    """Write a task and one assignment per unit it names; nobody is told yet.
+
+    ``event_offset_minutes``: the deadline was given relative to the plan's event (see
+    ``event_offset``), so it moves with the event date."""
     title, description = checked_title(title), checked_description(description)
     if deadline <= clock.now():
         raise PlanError("plan.deadline_past")
@@ -207,6 +228,7 @@ async def add_task(
             title=title,
             description=description,
             deadline=deadline,
+            event_offset_minutes=event_offset_minutes,
             scope_unit_id=scope_id,
             author_member_id=actor.member_id,
             author_label=await author_label(session, actor),
@@ -270,6 +292,7 @@ async def create_task(
     target: Target,
     tz: ZoneInfo,
     quiet: QuietHours | None = None,
+    event_offset_minutes: int | None = None,
 ) -> TaskSent:
     """Assign a new task of a plan to units in the actor's subtree and tell their members."""
     plan = await get_plan(session, plan_id)
@@ -282,10 +305,15 @@ async def create_task(
         description=description,
         deadline=deadline,
         target=target,
+        event_offset_minutes=event_offset_minutes,
     )
+    # In quiet hours a task waits for the morning, unless it is due before then: it goes now.
     hold = quiet.hold(clock.now()) if quiet is not None else None
+    before_morning = hold is not None and deadline <= hold
+    if before_morning:
+        hold = None
     count = await notify_assigned(session, clock.now(), task, plan, units, tz, hold)
-    return TaskSent(task.id, len(units), count, hold)
+    return TaskSent(task.id, len(units), count, hold, before_morning)
 
 
 async def notify_plan_import(

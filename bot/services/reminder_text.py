@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import timedelta
 
+from bot.core import timefmt
 from bot.core.i18n import t
 from storage.repositories.reminders import Duty
 
@@ -12,23 +13,29 @@ MAX_CHARS = 3500  # a list stops here, leaving room for header and footer within
 
 
 def span(lang: str, delta: timedelta) -> str:
-    """``3 ngày`` / ``5 giờ`` / ``20 phút``: a duration the way people say it, rounded (a
-    reminder sent a few seconds after its 3-day point still says 3 days)."""
-    minutes = max(1, round(delta.total_seconds() / 60))
-    hours = round(minutes / 60)
-    if hours >= 24:
-        return t(lang, "remind.days", n=round(hours / 24))
-    if minutes >= 60:
-        return t(lang, "remind.hours", n=hours)
-    return t(lang, "remind.minutes", n=minutes)
+    """``3 ngày`` / ``5 giờ 20 phút`` / ``20 phút``: how long ``delta`` is, either sign, by the
+    one rule of ``bot.core.timefmt`` (a reminder sent a few seconds after its 3-day point still
+    says 3 days). A bare duration for "còn {left}" / "quá {left}"; a whole phrase that also
+    says "đến hạn" at the deadline itself is ``time_left`` / ``time_late``."""
+    return timefmt.span(lang, delta)
+
+
+def time_left(lang: str, left: timedelta) -> str:
+    """``còn 2 giờ 15 phút``, or ``đến hạn`` within half a minute of the deadline."""
+    return timefmt.time_left(lang, left)
+
+
+def time_late(lang: str, late: timedelta) -> str:
+    """``quá hạn 1 ngày 1 giờ``, or ``đến hạn`` within half a minute of the deadline."""
+    return timefmt.time_late(lang, late)
 
 
 def duty_status(lang: str, duty: Duty) -> str:
     """A unit's standing on a task: its last report, or that it never reported."""
     if duty.state is None or duty.reported_at is None:
         return t(lang, "remind.never_reported")
-    state = t(lang, f"report.state_{duty.state}")
-    return t(lang, "remind.status", state=state, progress=duty.progress)
+    key = "report.standing_returned" if duty.returned_at is not None else "report.standing"
+    return t(lang, key, state=t(lang, f"report.state_{duty.state}"), progress=duty.progress)
 
 
 def bounded(lang: str, lines: Iterable[str], total: int) -> list[str]:

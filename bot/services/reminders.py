@@ -37,7 +37,7 @@ from bot.services.directives import directive_text, send_copies, unit_ref
 from bot.services.mailbox import Entry, Mailbox
 from bot.services.notify import Button, Notifier, Priority
 from bot.services.quiet import QuietHours
-from bot.services.reminder_text import duty_status, span
+from bot.services.reminder_text import duty_status, time_late, time_left
 from storage.models import Directive, TaskState
 from storage.repositories.members import MemberRepository
 from storage.repositories.reminders import (
@@ -253,7 +253,7 @@ class Sweep:
                 "title": task.title,
                 "plan": item.plan_code,
                 "deadline": deadline,
-                "left": span(lang, gap),
+                "left": time_late(lang, gap) if overdue else time_left(lang, gap),
                 "unit": duty.name,
                 "status": duty_status(lang, duty),
             }

@@ -1,7 +1,10 @@
 """Status reports from the field: three taps, an optional note or file, blockers travel up.
 
 A unit's status on a task is its latest report; every report (and every request for more
-from a coordinator) is kept in ``task_reports`` with who and when.
+from a coordinator) is kept in ``task_reports`` with who and when. A report sent back for more
+keeps its state (a done report stays "Hoàn thành", marked ``returned_at``): the unit owes a new
+report, but nobody pretends it went back to work. Progress that goes down needs a reason, which
+the coordinators above hear.
 """
 
 from __future__ import annotations
@@ -24,8 +27,10 @@ from bot.services.errors import ServiceError
 from bot.services.members import coordinators_over
 from bot.services.notify import Button, Notifier, Priority
 from bot.services.plans import report_button
+from bot.services.quiet import QuietHours
 from storage.models import Member, ReportKind, Task, TaskAssignment, TaskReport, TaskState, Unit
 from storage.repositories.members import MemberRepository
+from storage.repositories.outbox import OutboxRepository
 from storage.repositories.tasks import PlanRepository, TaskRepository
 from storage.repositories.units import UnitRepository, parent_path
 
@@ -42,6 +47,14 @@ FIXED_PROGRESS = {TaskState.NOT_STARTED: 0, TaskState.DONE: 100}
 
 class ReportError(ServiceError):
     """A report that cannot be taken; the member is told why and what to do next."""
+
+
+class ReasonNeeded(ReportError):
+    """Progress would go down (75% → 25%) and no reason came with it: ask for one."""
+
+    def __init__(self, task_id: int, state: TaskState, old: int, new: int) -> None:
+        super().__init__("report.reason_ask", old=old, new=new, state=state.value)
+        self.task_id, self.state, self.old, self.new = task_id, state, old, new
 
 
 @dataclass(frozen=True)
@@ -63,6 +76,7 @@ class Reported:
     progress: int
     late: bool
     escalated_to: int
+    regressed_to: int = 0  # coordinators told that progress went down
 
 
 @dataclass(frozen=True)
@@ -119,6 +133,18 @@ async def task_card(session: AsyncSession, actor: Actor, task_id: int) -> TaskCa
     return TaskCard(task, assignment, plan.code if plan else "")
 
 
+def standing(lang: str, state: str, progress: int, *, returned: bool = False) -> str:
+    """A unit's state as it truly is: ``Hoàn thành, 100%``; after a coordinator sent the
+    report back, ``Hoàn thành, 100% — đã được yêu cầu bổ sung`` (it owes a new report)."""
+    key = "report.standing_returned" if returned else "report.standing"
+    return t(lang, key, state=t(lang, f"report.state_{state}"), progress=progress)
+
+
+def goes_back(assignment: TaskAssignment, progress: int) -> bool:
+    """Whether a report of ``progress`` takes the unit's progress down."""
+    return assignment.reported_at is not None and progress < assignment.progress
+
+
 async def submit_report(
     session: AsyncSession,
     clock: Clock,
@@ -131,15 +157,29 @@ async def submit_report(
     note: str = "",
     attachments: Sequence[Attachment] = (),
     member_time: datetime | None = None,
+    quiet: QuietHours | None = None,
+    default_progress: int | None = None,
 ) -> Reported:
     """Record a report; the unit's status becomes this one. A blocker goes up at once.
 
     ``member_time`` is when the member wrote it (their message's date): a report that waited
-    for coverage keeps that time, and is late if that is past the deadline.
+    for coverage keeps that time, and is late if that is past the deadline. Progress that goes
+    down needs a ``note`` saying why (``ReasonNeeded`` otherwise); the coordinators above are
+    told, after quiet hours if it is night. A blocker's own alert says it already.
+
+    ``progress`` None for a state that has one (a typed ``/report 12 đang``) keeps the unit's
+    progress, or is ``default_progress`` if it never reported.
     """
     card = await task_card(session, actor, task_id)
+    if progress is None and state not in FIXED_PROGRESS:
+        reported = card.assignment.reported_at is not None
+        progress = card.assignment.progress if reported else default_progress
     progress = checked_progress(state, progress)
     note = checked_note(note)
+    previous = card.assignment.progress
+    regressed = goes_back(card.assignment, progress)
+    if regressed and not note:
+        raise ReasonNeeded(task_id, state, previous, progress)
     now = clock.now()
     at = min(member_time, now) if member_time is not None else now
     late = at > card.task.deadline
@@ -159,15 +199,19 @@ async def submit_report(
         )
     )
     assignment = card.assignment
+    assignment.escalate_from = climb_restart(assignment, state, now)
     assignment.state, assignment.progress = state, progress
     assignment.reported_at, assignment.reported_by_id, assignment.late = at, actor.member_id, late
     assignment.returned_at = assignment.return_comment = None
     unit = await UnitRepository(session).get(assignment.unit_id)
     assert unit is not None  # noqa: S101 - an assignment's unit exists (foreign key)
-    escalated = 0
+    escalated = told = 0
     if state is TaskState.BLOCKED:
         escalated = await _escalate(session, now, card.task, unit, report, tz)
-    return Reported(report.id, task_id, unit.name, state, progress, late, escalated)
+    elif regressed:
+        hold = quiet.hold(now) if quiet is not None else None
+        told = await _regressed(session, now, hold, card.task, unit, report, previous, tz)
+    return Reported(report.id, task_id, unit.name, state, progress, late, escalated, told)
 
 
 async def add_to_report(
@@ -273,6 +317,39 @@ async def _escalate(
     return len(coordinators)
 
 
+async def _regressed(
+    session: AsyncSession,
+    now: datetime,
+    hold: datetime | None,
+    task: Task,
+    unit: Unit,
+    report: TaskReport,
+    previous: int,
+    tz: ZoneInfo,
+) -> int:
+    """The coordinators above hear that progress went down, and why (not urgent)."""
+    coordinators = await coordinators_over(MemberRepository(session), parent_path(unit.path))
+    notifier = Notifier(session, now, hold_until=hold)
+    for member in coordinators:
+        lang = member.language
+        notifier.message(
+            member,
+            "report.regressed_alert",
+            id=task.id,
+            title=task.title,
+            unit=unit.name,
+            code=unit.code,
+            old=previous,
+            new=report.progress,
+            state=t(lang, f"report.state_{report.state}"),
+            at=local(report.reported_at, tz),
+            reason=report.note,
+            keyboard=unit_buttons(lang, task.id, unit.id),
+            ref=f"task:{task.id}:regressed:u{unit.id}",
+        )
+    return len(coordinators)
+
+
 async def return_report(
     session: AsyncSession,
     clock: Clock,
@@ -281,8 +358,13 @@ async def return_report(
     unit_id: int,
     comment: str,
     tz: ZoneInfo,
+    quiet: QuietHours | None = None,
 ) -> str:
-    """Send a unit's report back asking for more (yêu cầu bổ sung); returns the unit's name."""
+    """Send a unit's report back asking for more (yêu cầu bổ sung); returns the unit's name.
+
+    The unit keeps its state ("Hoàn thành" stays so, marked ``returned_at``) and owes a new
+    report; its members hear of it after quiet hours if it is night.
+    """
     repo = TaskRepository(session)
     task, unit = await repo.get(task_id), await UnitRepository(session).get(unit_id)
     assignment = await repo.assignment(task_id, unit_id)
@@ -295,8 +377,6 @@ async def return_report(
     if not comment:
         raise ReportError("report.comment_needed")
     now = clock.now()
-    if assignment.state == TaskState.DONE:
-        assignment.state = TaskState.IN_PROGRESS
     assignment.returned_at, assignment.return_comment = now, comment
     await repo.add_report(
         TaskReport(
@@ -314,7 +394,7 @@ async def return_report(
         )
     )
     author = await MemberRepository(session).get(actor.member_id) if actor.member_id else None
-    notifier = Notifier(session, now)
+    notifier = Notifier(session, now, hold_until=quiet.hold(now) if quiet is not None else None)
     for member in await MemberRepository(session).active_in_units([unit_id]):
         notifier.message(
             member,
@@ -325,8 +405,18 @@ async def return_report(
             comment=comment,
             when=local(task.deadline, tz),
             keyboard=report_button(member.language, task.id),
+            ref=f"task:{task.id}:returned:u{unit_id}",
         )
     return unit.name
+
+
+def climb_restart(assignment: TaskAssignment, state: TaskState, now: datetime) -> datetime | None:
+    """Where the unit's climb up the tree counts from after this report: a blocker resolved
+    starts it again now; a send-back answered keeps its moment (the mark itself is cleared)."""
+    marks = [m for m in (assignment.escalate_from, assignment.returned_at) if m is not None]
+    if assignment.state == TaskState.BLOCKED and state is not TaskState.BLOCKED:
+        marks.append(now)
+    return max(marks, default=None)
 
 
 async def close_task(session: AsyncSession, clock: Clock, actor: Actor, task_id: int) -> Task:
@@ -338,4 +428,9 @@ async def close_task(session: AsyncSession, clock: Clock, actor: Actor, task_id:
     if task.closed_at is not None:
         raise ReportError("report.closed", id=task_id)
     task.closed_at, task.closed_by_id = clock.now(), actor.member_id
+    # What was held for the morning about it (its notice, a send-back, a reminder) no longer
+    # stands: withdrawn, so nobody gets a button that answers "closed".
+    await OutboxRepository(session).withdraw_held(
+        [f"task:{task_id}:", f"remind:task:{task_id}"], clock.now()
+    )
     return task

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,11 +28,12 @@ class TaskLine:
     title: str
     plan_code: str
     deadline: datetime
-    days_left: int  # whole days until the deadline; negative once overdue
+    left: timedelta  # the deadline minus now: negative once it has passed
     overdue: bool
     state: TaskState
     progress: int
     return_comment: str | None
+    returned: bool = False  # sent back for more: the unit owes a new report, whatever its state
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class SubtreeLine:
 class TaskStatus:
     task: Task
     plan_code: str
-    rollup: Rollup
+    rollup: Rollup  # counted from ``standings``: a unit sent back for more is not done
     standings: list[UnitStanding]
     overdue: bool
     can_change: bool  # coordinators may return reports and close; observers only look
@@ -62,21 +63,48 @@ async def my_tasks(session: AsyncSession, actor: Actor, now: datetime) -> list[T
     require(actor, Action.VIEW_TASKS, actor.unit_path)
     lines = []
     for item in await TaskRepository(session).open_for_unit(actor.unit_id or 0):
-        left = item.task.deadline - now
+        task, assignment = item.task, item.assignment
+        state, returned = TaskState(assignment.state), assignment.returned_at is not None
         lines.append(
             TaskLine(
-                id=item.task.id,
-                title=item.task.title,
+                id=task.id,
+                title=task.title,
                 plan_code=item.plan_code,
-                deadline=item.task.deadline,
-                days_left=left.days,
-                overdue=left.total_seconds() < 0 and item.assignment.state != TaskState.DONE,
-                state=TaskState(item.assignment.state),
-                progress=item.assignment.progress,
-                return_comment=item.assignment.return_comment,
+                deadline=task.deadline,
+                left=task.deadline - now,
+                # from the deadline itself, as the scheduler's overdue notice
+                overdue=now >= task.deadline and (state is not TaskState.DONE or returned),
+                state=state,
+                progress=assignment.progress,
+                return_comment=assignment.return_comment,
+                returned=returned,
             )
         )
     return lines
+
+
+def finished(standing: UnitStanding) -> bool:
+    """Done, and not sent back for more since."""
+    return standing.state == TaskState.DONE and not standing.returned
+
+
+def counted(task_id: int, standings: list[UnitStanding]) -> Rollup:
+    """How ``standings`` stand, by true state; ``done`` leaves out units sent back for more,
+    which owe a new report (``returned`` counts them)."""
+
+    def count(state: TaskState) -> int:
+        return sum(1 for s in standings if s.state == state)
+
+    return Rollup(
+        task_id=task_id,
+        units=len(standings),
+        done=sum(1 for s in standings if finished(s)),
+        in_progress=count(TaskState.IN_PROGRESS),
+        blocked=count(TaskState.BLOCKED),
+        not_started=count(TaskState.NOT_STARTED),
+        late=sum(1 for s in standings if s.late),
+        returned=sum(1 for s in standings if s.returned),
+    )
 
 
 async def subtree_tasks(session: AsyncSession, actor: Actor) -> list[SubtreeLine]:
@@ -100,12 +128,13 @@ async def task_status(
     if task is None or not rollups:
         raise ReportError("task.not_found", id=task_id)
     plan = await PlanRepository(session).get(task.plan_id)
+    standings = await repo.standings(task_id, actor.unit_path)
     return TaskStatus(
         task=task,
         plan_code=plan.code if plan else "",
-        rollup=rollups[0],
-        standings=await repo.standings(task_id, actor.unit_path),
-        overdue=task.deadline < now,
+        rollup=counted(task_id, standings),
+        standings=standings,
+        overdue=task.deadline <= now,
         can_change=authorize(actor, Action.RETURN_REPORT, actor.unit_path).allowed,
     )
 

@@ -23,6 +23,7 @@ from storage.models import (
     Unit,
 )
 from storage.repositories.members import reachable, unreachable
+from storage.repositories.tasks import unfinished
 
 DIGEST_ROLES = (Role.COORDINATOR, Role.ADMIN)
 
@@ -132,7 +133,7 @@ class DigestRepository:
                 await self._under(TaskAssignment.unit_id, path),
                 Task.closed_at.is_(None),
                 Task.deadline < now,
-                TaskAssignment.state != TaskState.DONE,
+                unfinished(),
             )
             .group_by(Task.id, Task.title, Task.deadline)
         )

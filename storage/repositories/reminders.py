@@ -37,9 +37,9 @@ from storage.models import (
     SweepMark,
     Task,
     TaskAssignment,
-    TaskState,
     Unit,
 )
+from storage.repositories.tasks import unfinished
 
 CHUNK = 2000  # duties handled per round trip; keeps a sweep's memory flat
 
@@ -53,14 +53,16 @@ class DutyKind:
 
     def pending(self) -> ColumnElement[bool]:
         if self.model is TaskAssignment:
-            return TaskAssignment.state != TaskState.DONE
+            return unfinished()
         return DirectiveTarget.confirmed_at.is_(None)
 
-    def status(self) -> tuple[Any, Any, Any]:
-        """State, progress and time of the last report (a directive has none of them)."""
+    def status(self) -> tuple[Any, Any, Any, Any]:
+        """State, progress, time of the last report and of a send-back (a directive has none
+        of them)."""
         if self.model is TaskAssignment:
-            return TaskAssignment.state, TaskAssignment.progress, TaskAssignment.reported_at
-        return null(), literal(0), null()
+            a = TaskAssignment
+            return a.state, a.progress, a.reported_at, a.returned_at
+        return null(), literal(0), null(), null()
 
 
 TASK_DUTIES = DutyKind(TaskAssignment, TaskAssignment.task_id)
@@ -79,6 +81,7 @@ class Duty:
     state: str | None  # a task's state; None for a directive
     progress: int
     reported_at: datetime | None
+    returned_at: datetime | None  # the report was sent back for more: still owed
     reminded_at: datetime | None
     escalation_level: int
     escalated_at: datetime | None

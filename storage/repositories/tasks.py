@@ -20,6 +20,15 @@ from storage.models import (
 from storage.repositories.units import ancestor_ids
 
 
+def unfinished() -> ColumnElement[bool]:
+    """A unit still owes the task: not done, or its report was sent back for more."""
+    return or_(TaskAssignment.state != TaskState.DONE, TaskAssignment.returned_at.is_not(None))
+
+
+def finished() -> ColumnElement[bool]:
+    return ~unfinished()
+
+
 @dataclass(frozen=True)
 class OpenTask:
     task: Task
@@ -135,7 +144,7 @@ class TaskRepository:
             select(
                 TaskAssignment.task_id,
                 func.count(),
-                count_if(state == TaskState.DONE),
+                count_if(finished()),
                 count_if(state == TaskState.IN_PROGRESS),
                 count_if(state == TaskState.BLOCKED),
                 count_if(state == TaskState.NOT_STARTED),

@@ -50,6 +50,7 @@ EXPECTED: dict[Role, dict[Action, set[str]]] = {
         A.SEND_DIRECTIVE: SUBTREE,
         A.AMEND_DIRECTIVE: SUBTREE,
         A.REMIND_DIRECTIVE: SUBTREE,
+        A.MOVE_DEADLINE: SUBTREE,
         A.VIEW_DIRECTIVES: SUBTREE,
         A.CONFIRM_DIRECTIVE: {"own"},
         A.CREATE_PLAN: SUBTREE,

@@ -11,6 +11,8 @@ ROOT = Path(__file__).parents[2]
 KEY_USE = re.compile(r"""["']((?:[a-z_]+)\.[a-z_]+)["']""")
 PREFIXES = {
     "commands",
+    "deadline",
+    "plan_update",
     "roles",
     "statuses",
     "levels",

@@ -456,17 +456,6 @@ async def test_levels_with_nobody_are_passed_over_and_nobody_above_means_nobody_
     assert not (await w.sweep_at(w.deadline + 3 * DAY + timedelta(minutes=1))).escalations
 
 
-def test_durations_are_said_the_way_people_say_them() -> None:
-    from bot.services.reminder_text import span
-
-    assert span("vi", 3 * DAY - timedelta(seconds=3)) == "3 ngày"
-    assert span("vi", timedelta(hours=2, minutes=1)) == "2 giờ"
-    assert span("vi", timedelta(minutes=59, seconds=50)) == "1 giờ"
-    assert span("vi", timedelta(minutes=20)) == "20 phút"
-    assert span("vi", timedelta(seconds=5)) == "1 phút"
-    assert span("en", timedelta(hours=23, minutes=40)) == "1 days"
-
-
 async def test_a_non_urgent_directive_written_at_night_waits_for_the_morning(
     session: AsyncSession, clock: ManualClock
 ) -> None:

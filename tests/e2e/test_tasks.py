@@ -141,7 +141,7 @@ async def test_asking_for_more_reopens_the_report_and_closing_stops_reports(env:
     assert "YÊU CẦU BỔ SUNG" in notice.body
     assert "Thiếu chức vụ khách mời" in notice.body
     listing = await an.ask("/tasks")
-    assert "🔵 #1" in listing.body  # reopened: back in progress
+    assert "✅ #1" in listing.body  # its true state, with the request for more under it
     assert "Cấp trên yêu cầu bổ sung: Thiếu chức vụ khách mời" in listing.body
     view = await district.ask("/task 1")
     assert "↩️ bổ sung 1" in view.body

@@ -23,7 +23,8 @@ async def test_migrations_match_the_models(fresh_url: str) -> None:
     assert diff == []
     assert {"units", "members", "invitations", "audit_events", "outbox"} <= tables
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert head is not None and await current_revision(engine) == head
+    assert head is not None
+    assert await current_revision(engine) == head
     await upgrade(engine)  # running again is harmless
     await engine.dispose()
 

@@ -129,7 +129,7 @@ async def test_a_restart_after_downtime_catches_up_with_one_message(env: BotEnv)
     with job_runs() as runs:
         await env.restart(replace(env.config, reminders=running))  # the real scheduler now
         overdue = await env.expect(an, "QUÁ HẠN — nhiệm vụ #1")
-        assert "quá 3 ngày" in overdue.body
+        assert "quá hạn 3 ngày" in overdue.body
         # The district gave the task: it hears (once), maybe beside its daily digest if the
         # wall clock is past the digest's hour; nothing climbs above it.
         late = "ĐƠN VỊ CHẬM TIẾN ĐỘ"

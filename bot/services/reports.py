@@ -430,7 +430,7 @@ async def close_task(session: AsyncSession, clock: Clock, actor: Actor, task_id:
     task.closed_at, task.closed_by_id = clock.now(), actor.member_id
     # What was held for the morning about it (its notice, a send-back, a reminder) no longer
     # stands: withdrawn, so nobody gets a button that answers "closed".
-    await OutboxRepository(session).withdraw_held(
-        [f"task:{task_id}:", f"remind:task:{task_id}"], clock.now()
+    await OutboxRepository(session).withdraw(
+        [f"task:{task_id}:", f"remind:task:{task_id}"], held_past=clock.now()
     )
     return task

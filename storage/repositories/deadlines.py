@@ -9,6 +9,7 @@ from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import AuditEvent, OutboxMessage, OutboxStatus, Task, TaskAssignment
+from storage.repositories.outbox import OutboxRepository
 from storage.repositories.tasks import unfinished
 
 
@@ -72,16 +73,7 @@ class DeadlineRepository:
     async def withdraw(self, ref_prefix: str) -> int:
         """Cancel the notices under ``ref_prefix`` not sent yet, held or merely queued (a
         newer notice replaces them); returns how many."""
-        result = await self.session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.ref.startswith(ref_prefix, autoescape=True),
-                OutboxMessage.status == OutboxStatus.PENDING,
-            )
-            .values(status=OutboxStatus.CANCELLED, last_error="withdrawn")
-            .execution_options(synchronize_session=False)
-        )
-        return int(getattr(result, "rowcount", 0) or 0)
+        return await OutboxRepository(self.session).withdraw([ref_prefix])
 
     async def open_tasks_of_plan(self, plan_id: int) -> list[Task]:
         rows = await self.session.scalars(

@@ -98,16 +98,18 @@ class OutboxRepository:
         )
         return list(rows)
 
-    async def withdraw_held(self, prefixes: Sequence[str], now: datetime) -> int:
-        """Cancel the messages under these ref prefixes still held for later (quiet hours):
-        what they announce no longer stands. Returns how many."""
+    async def withdraw(self, prefixes: Sequence[str], *, held_past: datetime | None = None) -> int:
+        """Cancel the messages under these ref prefixes not sent yet (with ``held_past``: only
+        those held until after it, for quiet hours): what they announce no longer stands.
+        Returns how many."""
         if not prefixes:
             return 0
+        held = [] if held_past is None else [OutboxMessage.not_before > held_past]
         result = await self.session.execute(
             update(OutboxMessage)
             .where(
                 OutboxMessage.status == OutboxStatus.PENDING,
-                OutboxMessage.not_before > now,
+                *held,
                 or_(*(OutboxMessage.ref.startswith(p, autoescape=True) for p in prefixes)),
             )
             .values(status=OutboxStatus.CANCELLED, last_error="withdrawn")

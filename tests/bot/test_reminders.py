@@ -324,7 +324,7 @@ async def test_quiet_hours_hold_reminders_until_morning_but_not_urgent_directive
     assert len(rows) == 1  # the morning is one message: the task and the directive together
     text = rows[0].payload["text"]
     assert "2 việc" in text
-    assert "Chỉ đạo #2" in text
+    assert "📢 Chỉ đạo #" in text
     buttons = rows[0].payload["reply_markup"]["inline_keyboard"]
     assert [row[0]["callback_data"][:2] for row in buttons] == ["tk", "dc"]
 

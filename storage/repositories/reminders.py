@@ -18,7 +18,6 @@ from sqlalchemy import (
     Select,
     and_,
     case,
-    exists,
     func,
     literal,
     null,
@@ -97,17 +96,15 @@ class OpenTask:
     scope_depth: int  # the issuing unit's depth: escalation stops there
 
 
-def paused_units(now: datetime) -> ColumnElement[bool]:
-    """``Unit`` lies in the subtree of a unit whose reminders are paused at ``now``."""
-    top = aliased(Unit)
-    return exists(
-        select(ReminderPause.id)
-        .join(top, top.id == ReminderPause.unit_id)
-        .where(
-            ReminderPause.lifted_at.is_(None),
-            ReminderPause.until > now,
-            Unit.path.startswith(top.path),
-        )
+def paused_units(now: datetime) -> Select[int]:
+    """The units in the subtree of a unit whose reminders are paused at ``now`` (one
+    uncorrelated subquery: the database works it out once per statement, not once per row)."""
+    top, inside = aliased(Unit), aliased(Unit)
+    return (
+        select(inside.id)
+        .join(top, inside.path.startswith(top.path))
+        .join(ReminderPause, ReminderPause.unit_id == top.id)
+        .where(ReminderPause.lifted_at.is_(None), ReminderPause.until > now)
     )
 
 
@@ -203,7 +200,11 @@ class ReminderRepository:
                 climb_start(kind),
             )
             .join(Unit, Unit.id == model.unit_id)
-            .where(kind.subject == subject_id, kind.pending(), ~paused_units(now))
+            .where(
+                kind.subject == subject_id,
+                kind.pending(),
+                model.unit_id.not_in(paused_units(now)),
+            )
             .limit(CHUNK)
         )
 

@@ -18,8 +18,8 @@ from bot.context import FieldbotApp, FieldbotContext
 from bot.core import callbacks
 from bot.core.i18n import t
 from bot.core.parsing import ParseError, looks_like_number, parse_percent
-from bot.core.timefmt import local, relative, until
-from bot.services import drafts, reports, task_views
+from bot.core.timefmt import local, until
+from bot.services import drafts, reports
 from bot.services.authz import NotAllowed
 from bot.services.errors import ServiceError
 from bot.services.members import MemberView
@@ -78,85 +78,6 @@ def progress_buttons(task_id: int, state: TaskState) -> list[list[Button]]:
             for p in PROGRESS_CHOICES[state]
         ]
     ]
-
-
-def deadline_phrase(lang: str, line: task_views.TaskLine) -> str:
-    """``còn 5 giờ 20 phút`` · ``đến hạn`` · ``quá hạn 2 giờ`` (``timefmt.relative``, as every
-    notice); ``đã hoàn thành`` once done, unless the report was sent back for more."""
-    if line.state == TaskState.DONE and not line.returned:
-        return t(lang, "tasks.done_phrase")
-    return relative(lang, line.left)
-
-
-def my_tasks_text(
-    lang: str,
-    unit: str,
-    lines: list[task_views.TaskLine],
-    below: list[task_views.SubtreeLine],
-    context: FieldbotContext,
-) -> str:
-    tz = context.runtime.config.tz
-    rows = [t(lang, "tasks.header", unit=unit)] if lines else [t(lang, "tasks.none", unit=unit)]
-    for line in lines:
-        rows.append(
-            t(
-                lang,
-                "tasks.line_overdue" if line.overdue else "tasks.line_left",
-                icon=STATE_ICONS[line.state],
-                id=line.id,
-                title=line.title,
-                when=local(line.deadline, tz),
-                left=deadline_phrase(lang, line),
-                progress=line.progress,
-            )
-        )
-        if line.return_comment:
-            rows.append(t(lang, "tasks.returned_line", comment=line.return_comment[:200]))
-    if below:
-        rows += ["", t(lang, "tasks.below_header")]
-        for item in below:
-            r = item.rollup
-            rows.append(
-                t(
-                    lang,
-                    "tasks.below_line",
-                    id=item.task.id,
-                    title=item.task.title,
-                    done=r.done,
-                    units=r.units,
-                    blocked=r.blocked,
-                    when=local(item.task.deadline, tz),
-                )
-            )
-    if lines:
-        rows += ["", t(lang, "tasks.hint")]
-    return "\n".join(rows)
-
-
-async def list_tasks(update: Update, context: FieldbotContext) -> None:
-    member = await registered_member(update, context)
-    if member is None:
-        return
-    lang, runtime = member.language, context.runtime
-    try:
-        async with runtime.db.session() as session:
-            lines = await task_views.my_tasks(session, member.actor, runtime.clock.now())
-            below = await task_views.subtree_tasks(session, member.actor)
-    except NotAllowed as refusal:
-        await reply(update, explain(lang, refusal))
-        return
-    mine = [Button(f"#{line.id}", callbacks.encode(callbacks.TaskOpen(line.id))) for line in lines]
-    views = [
-        Button(f"📊 #{item.task.id}", callbacks.encode(callbacks.TaskAction(item.task.id, "view")))
-        for item in below
-    ]
-    buttons = _rows(mine) + _rows(views)
-    text = my_tasks_text(lang, member.unit_name, lines, below, context)
-    await reply(update, text, buttons)
-
-
-def _rows(buttons: list[Button], width: int = 5) -> list[list[Button]]:
-    return [buttons[i : i + width] for i in range(0, len(buttons), width)]
 
 
 def card_text(lang: str, card: reports.TaskCard, context: FieldbotContext) -> str:
@@ -459,7 +380,6 @@ async def typed_report(update: Update, context: FieldbotContext) -> None:
 
 
 def register(app: FieldbotApp) -> None:
-    app.add_handler(CommandHandler("tasks", list_tasks))
     app.add_handler(CommandHandler("report", typed_report))
     app.add_handler(CallbackQueryHandler(open_task, pattern=r"^tk:"))
     app.add_handler(CallbackQueryHandler(choose_state, pattern=r"^ts:"))

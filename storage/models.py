@@ -109,6 +109,15 @@ class ReportKind(StrEnum):
     RETURN = "return"  # a coordinator sent the report back asking for more (yêu cầu bổ sung)
 
 
+class Urgency(StrEnum):
+    """Độ khẩn of official correspondence, least to most; only Hỏa tốc wakes people."""
+
+    NORMAL = "thuong"  # Thường
+    URGENT = "khan"  # Khẩn
+    VERY_URGENT = "thuong_khan"  # Thượng khẩn
+    FLASH = "hoa_toc"  # Hỏa tốc
+
+
 class OutboxStatus(StrEnum):
     PENDING = "pending"
     SENDING = "sending"
@@ -256,7 +265,11 @@ class Directive(Base):
     text: Mapped[str] = mapped_column(CleanText())
     document_file_id: Mapped[str | None] = mapped_column(CleanString(200))
     ack_by: Mapped[datetime]
-    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)  # Hỏa tốc: through quiet hours
+    urgency: Mapped[str] = mapped_column(
+        CleanString(20), default=Urgency.NORMAL, server_default=Urgency.NORMAL
+    )
+    document_number: Mapped[str | None] = mapped_column(CleanString(50))  # số hiệu
     version: Mapped[int] = mapped_column(Integer, default=1)
     previous_text: Mapped[str | None] = mapped_column(CleanText())
     created_at: Mapped[datetime]

@@ -44,7 +44,8 @@ class DirectiveAction:
 
 @dataclass(frozen=True)
 class ComposeChoice:
-    """A choice while composing: ``field`` is t(arget), d(eadline), u(rgency) or s(ubmit)."""
+    """A choice while composing: ``field`` is t(arget), d(eadline), u(rgency), (document)
+    n(umber) or s(ubmit)."""
 
     field: str
     value: str
@@ -107,6 +108,26 @@ class TaskFormChoice:
     value: str
 
 
+@dataclass(frozen=True)
+class RollupView:
+    """A roll-up page: ``kind`` t(ask), d(irective), p(lan) or a(ll open work) — subject 0
+    for a — at a unit (its child units, one line each), page from 0."""
+
+    kind: str
+    subject_id: int
+    unit_id: int
+    page: int = 0
+
+
+ROLLUP_KINDS = frozenset("tdpa")
+MAX_PAGE = 999
+
+
+@dataclass(frozen=True)
+class ListAll:
+    """Open the member's whole list of work (what a bundled reminder shows only part of)."""
+
+
 STATE_CODES = {"not_started": "n", "in_progress": "i", "done": "d", "blocked": "b"}
 _STATE_OF = {code: state for state, code in STATE_CODES.items()}
 TASK_VERBS = {"view": "tv", "close": "tc", "close_sure": "tz"}
@@ -131,6 +152,8 @@ CallbackPayload = (
     | InitiativeFeature
     | TaskFormChoice
     | InitiativeSubmit
+    | ListAll
+    | RollupView
 )
 
 
@@ -162,6 +185,10 @@ def encode(payload: CallbackPayload) -> str:
             data = f"kp:{field_name}:{value}"
         case InitiativeSubmit(send):
             data = f"is:{'y' if send else 'n'}"
+        case ListAll():
+            data = "la"
+        case RollupView(kind, subject_id, unit_id, page):
+            data = f"ru:{kind}:{subject_id}:{unit_id}:{page}"
     if _size(data) > MAX_BYTES:
         raise ValueError("callback data over 64 bytes")
     return data
@@ -194,6 +221,15 @@ def _progress(text: str) -> int | None:
         return None
 
 
+def _page(text: str) -> int | None:
+    if text != "0" and not _CANONICAL_INT.fullmatch(text):
+        return None
+    try:
+        return parse_int(text, low=0, high=MAX_PAGE)
+    except ParseError:
+        return None
+
+
 def decode(data: str | None) -> CallbackPayload | None:
     """The payload ``data`` encodes, or None when it is not one this codec wrote."""
     if not isinstance(data, str) or not data or _size(data) > MAX_BYTES:
@@ -207,7 +243,7 @@ def decode(data: str | None) -> CallbackPayload | None:
             return DirectiveConfirm(did, v)
         case [("dv" | "dr" | "da") as verb, directive_id] if did := _id(directive_id):
             return DirectiveAction(did, _VERB_OF[verb[1]])
-        case ["cp", ("t" | "d" | "u" | "s") as field_name, value] if _CHOICE.fullmatch(value):
+        case ["cp", ("t" | "d" | "u" | "n" | "s") as field_name, value] if _CHOICE.fullmatch(value):
             return ComposeChoice(field_name, value)
         case ["tk", task_id] if tid := _id(task_id):
             return TaskOpen(tid)
@@ -227,6 +263,15 @@ def decode(data: str | None) -> CallbackPayload | None:
             return InitiativeFeature(iid)
         case ["is", ("y" | "n") as verdict]:
             return InitiativeSubmit(verdict == "y")
+        case ["la"]:
+            return ListAll()
+        case ["ru", kind, subject, unit_id, page] if (
+            kind in ROLLUP_KINDS
+            and ((sid := _id(subject)) or (kind == "a" and subject == "0"))
+            and (uid := _id(unit_id))
+            and (p := _page(page)) is not None
+        ):
+            return RollupView(kind, 0 if kind == "a" else sid or 0, uid, p)
         case ["kp", ("p" | "t" | "d" | "s") as field_name, value] if _CHOICE.fullmatch(value):
             return TaskFormChoice(field_name, value)
     return None

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.config import RemindersConfig
 from bot.core.i18n import t
 from bot.core.timefmt import local
-from bot.services.notify import Notifier, Priority
+from bot.services.notify import Copy, Notifier, Priority
 from bot.services.quiet import QuietHours
 from storage.models import Member
 from storage.repositories.digests import DigestRepository, Listing
@@ -125,10 +125,9 @@ async def send_digests(
     texts = {m.id: await digest_text(repo, m, due, now, tz) for m in recipients}
     claimed = await repo.claim([m.id for m in recipients], due)
     notifier = Notifier(session, now)
-    sent = 0
-    for member in recipients:
-        text = texts[member.id]
-        if member.id in claimed and text is not None:
-            notifier.text(member, text, ref=f"digest:{due:%Y-%m-%d}", priority=Priority.BULK)
-            sent += 1
-    return sent
+    copies = [
+        Copy(member, text, None, f"digest:{due:%Y-%m-%d}")
+        for member in recipients
+        if member.id in claimed and (text := texts[member.id]) is not None
+    ]
+    return await notifier.texts(await notifier.spaced(copies), priority=Priority.BULK)

@@ -3,7 +3,8 @@
 A sweep does not send each reminder, overdue notice, re-reminder and escalation as it finds
 it: it drops them into a mailbox, and at the end each person gets one message listing what
 is theirs, most pressing first, each item with its button (as many as a phone shows), the
-rest counted. An item alone is sent as it would read on its own.
+rest counted. An item alone is sent as it would read on its own. Under a list, "📋 Xem tất
+cả" opens the member's whole list of work (/tasks).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.core import callbacks
 from bot.core.i18n import t
 from bot.services.notify import Addressee, Button, Copy
 from bot.services.reminder_text import MAX_CHARS
@@ -72,7 +74,8 @@ def _render(box: _Box, catch_up: bool) -> Copy:
         lines.append(t(lang, "remind.more", count=len(entries) - shown))
     lines.append(t(lang, "remind.bundle_footer"))
     buttons = [[e.button] for e in entries[:shown] if e.button][:MAX_BUTTONS]
-    return Copy(box.member, "\n\n".join(lines), buttons or None, BUNDLE_REF)
+    everything = Button(t(lang, "remind.see_all"), callbacks.encode(callbacks.ListAll()))
+    return Copy(box.member, "\n\n".join(lines), [*buttons, [everything]], BUNDLE_REF)
 
 
 def _fit(lines: list[str], items: Iterable[str]) -> int:

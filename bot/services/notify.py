@@ -6,8 +6,8 @@ Nothing here talks to Telegram: a notification is a row that the outbox sender d
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from enum import IntEnum
 from typing import Any, Protocol
 
@@ -27,6 +27,9 @@ class Priority(IntEnum):
     NORMAL = 100
     BULK = 200
     LOW = 300  # tidying up (e.g. removing buttons from copies) waits for broadcasts
+
+
+BUZZ_GAP = timedelta(minutes=1)  # between two routine messages to one person
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ class Copy:
     text: str
     keyboard: Keyboard | None
     ref: str | None
+    not_before: datetime | None = None  # later than the broadcast's own moment (spacing)
 
 
 def inline_keyboard(rows: Keyboard) -> dict[str, Any]:
@@ -175,7 +179,7 @@ class Notifier:
                     "priority": int(priority),
                     "status": OutboxStatus.PENDING,
                     "attempts": 0,
-                    "not_before": not_before,
+                    "not_before": max(not_before, copy.not_before or not_before),
                     "created_at": self.now,
                 }
             )
@@ -233,6 +237,18 @@ class Notifier:
                 continue
             changed += 1
         return changed
+
+    async def spaced(self, copies: Sequence[Copy], gap: timedelta = BUZZ_GAP) -> list[Copy]:
+        """The copies, each moved to ``gap`` after its member's latest routine message when
+        that falls within ``gap`` of now: the morning's held notice, a digest and a sweep's
+        message to one person come a minute apart, not in one burst."""
+        last = await self.outbox.last_routine(
+            [c.member.id for c in copies], self.now, gap, below=Priority.URGENT
+        )
+        return [
+            replace(copy, not_before=last[copy.member.id] + gap) if copy.member.id in last else copy
+            for copy in copies
+        ]
 
     def command_menu(self, member: Member) -> OutboxMessage:
         """The member's own Telegram command menu, in their language, for their role."""

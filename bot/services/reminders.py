@@ -160,6 +160,8 @@ class Sweep:
                 await self._task(item, plan_timing(self.config, item.settings))
         copies = self.mailbox.copies(catch_up=self._catching_up())
         priority = Priority.URGENT if hushed else Priority.BULK
+        if not hushed:  # what the night held for someone goes first, this a minute after
+            copies = await self.notifier.spaced(copies)
         self.report.messages += await self.notifier.texts(copies, priority=priority)
         self.report.unfinished = self.budget.spent
         self.report.escalations = self.escalator.units

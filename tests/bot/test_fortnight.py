@@ -80,12 +80,6 @@ def test_the_fortnight_was_lived_as_written(run: Run) -> None:
     assert run.lived.pause_until == fortnight.PAUSED_AT + timedelta(days=3)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open (issue 17): a notice a coordinator's action held for the morning (a report "
-    "sent back at 22:50) still arrives beside the 06:30 sweep message, and the digest beside "
-    "the catch-up after the outage; the sweep does not yet absorb held rows into its message",
-)
 def test_at_most_one_message_a_minute_at_0630_and_after_the_outage(run: Run) -> None:
     crowded = [(member, _local(minute), n) for member, minute, n in _crowded_minutes(run.found)]
     mornings = [row for row in crowded if row[1].endswith("06:30")]

@@ -132,3 +132,36 @@ async def test_closing_a_task_withdraws_what_waits_for_the_morning(
         select(OutboxMessage).where(OutboxMessage.ref.startswith(f"task:{w.task_id}:u"))
     )
     assert {r.status for r in earlier} == {OutboxStatus.PENDING}  # another task's: untouched
+
+
+async def test_the_morning_sweep_comes_a_minute_after_what_the_night_held(
+    session: AsyncSession, clock: ManualClock
+) -> None:
+    from storage.models import OutboxStatus
+
+    w = World(session, clock)
+    clock.set(NIGHT - timedelta(days=2))
+    await w.build(deadline=NIGHT - timedelta(hours=1))  # overdue by the morning
+    clock.set(NIGHT)
+    await directives.send_directive(
+        session,
+        clock,
+        w.district.actor,
+        text="Bố trí lực lượng trực",
+        target=Target.parse("list:HN-BD-TB,HN-BD-PX"),
+        ack_by=NIGHT + timedelta(days=2),
+        urgent=False,
+        tz=TZ,
+        quiet=QUIET,
+    )
+    held = await w.inbox.new()
+    assert {r.not_before for r in held} == {MORNING}
+    px_copy = next(r for r in held if r.member_id == w.px[0].id)
+    px_copy.status, px_copy.sent_at = OutboxStatus.SENT, MORNING  # already on PX1's phone
+    await session.flush()
+    await w.sweep_at(MORNING)
+    swept = {r.member_id: r.not_before for r in await w.inbox.new()}
+    minute_later = MORNING + timedelta(minutes=1)
+    assert swept[w.tb.id] == minute_later  # the held directive is still waiting to go
+    assert swept[w.px[0].id] == minute_later  # it went a moment ago
+    assert swept[w.bc.id] == MORNING  # nothing held for Bãi Cháy: at once

@@ -326,7 +326,7 @@ async def test_quiet_hours_hold_reminders_until_morning_but_not_urgent_directive
     assert "2 việc" in text
     assert "📢 Chỉ đạo #" in text
     buttons = rows[0].payload["reply_markup"]["inline_keyboard"]
-    assert [row[0]["callback_data"][:2] for row in buttons] == ["tk", "dc"]
+    assert [row[0]["callback_data"][:2] for row in buttons] == ["tk", "dc", "la"]  # 📋 all
 
 
 async def test_directives_are_re_reminded_until_their_deadline_then_escalated(

@@ -17,7 +17,7 @@ from bot.services import plans, reminders, reports, task_views
 from bot.services.directives import Target
 from bot.services.quiet import QuietHours
 from bot.services.reports import ReasonNeeded, ReportKind, TaskState
-from handlers.tasks import deadline_phrase
+from handlers.my_tasks import deadline_phrase
 from handlers.typed_report import parse_typed
 from storage.models import OutboxMessage, Role
 from storage.repositories.tasks import TaskRepository

@@ -15,7 +15,7 @@ from bot.core.config import RemindersConfig
 from bot.core.timefmt import relative, span, time_late, time_left, until
 from bot.services import plans, reminder_text, reminders, task_views
 from bot.services.directives import Target
-from handlers.tasks import deadline_phrase
+from handlers.my_tasks import deadline_phrase
 from storage.models import OutboxMessage, Role
 from tests.factories import make_member, make_tree
 

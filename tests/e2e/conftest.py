@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import func, select
 
 from bot.core.clock import ShiftedClock
 from bot.core.config import Config, OnboardingConfig, RemindersConfig
@@ -33,8 +34,7 @@ from bot.services.authz import Actor
 from bot.services.units import import_units
 from storage.db import Database
 from storage.migrate import upgrade
-from storage.models import OutboxStatus, Role
-from storage.repositories.outbox import OutboxRepository
+from storage.models import OutboxMessage, OutboxStatus, Role
 from tests.factories import TREE
 
 WAIT = 30.0  # seconds: only a failing test waits this long
@@ -99,7 +99,7 @@ class BotEnv:
 
     async def settle(self, within: float = WAIT) -> None:
         """Wait until the bot has fetched every update sent so far and the outbox holds nothing
-        pending or in flight: every notification already queued has reached its chat.
+        due or in flight: every notification already due has reached its chat.
 
         Handlers commit their notifications before they answer, so after an answer or a reply
         has been seen, this is the point from which the absence of a message means something.
@@ -115,8 +115,16 @@ class BotEnv:
         if self.emulator.world.updates:  # still waiting for the bot to fetch them
             return False
         async with self.db.session() as session:
-            counts = await OutboxRepository(session).count_by_status()
-        return not counts.get(OutboxStatus.PENDING) and not counts.get(OutboxStatus.SENDING)
+            unsent = await session.scalar(
+                select(func.count(OutboxMessage.id)).where(
+                    (OutboxMessage.status == OutboxStatus.SENDING)
+                    | (
+                        (OutboxMessage.status == OutboxStatus.PENDING)
+                        & (OutboxMessage.not_before <= self.clock.now())
+                    )
+                )
+            )
+        return not unsent  # what is held for later (the morning, a minute's spacing) waits
 
     async def until(self, condition: Callable[[], bool], within: float = WAIT) -> None:
         """Wait until ``condition`` (about what people's phones show) holds."""

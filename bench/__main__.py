@@ -16,13 +16,14 @@ from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import fortnight, rollup, scenarios, sweep
+from bench import fortnight, rollup, scenarios, sweep, views
 from bench.harness import emulator_process, national_tree, temp_db
 
 RESULTS = Path(__file__).parent / "results"
 SCENARIOS = (
     "import",
     "rollup",
+    "views",
     "sweep",
     "fortnight",
     "broadcast",
@@ -90,6 +91,13 @@ async def main() -> None:
     if "rollup" in wanted:
         async with temp_db() as url:
             show("rollup_10000x50", await rollup.rollup(url, 10_000 // scale))
+    if "views" in wanted:
+        async with temp_db() as url:
+            show("views_10000x50/sqlite", await views.views(url, 10_000 // scale))
+        base = os.environ.get("FIELDBOT_BENCH_DATABASE_URL")
+        if base:
+            async with temp_db(base) as url:
+                show("views_10000x50/postgresql", await views.views(url, 10_000 // scale))
     if "sweep" in wanted:
         async with temp_db() as url:
             show("sweep_10000x50", await sweep.sweep(url, 10_000 // scale))

@@ -27,6 +27,7 @@ from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Member, MemberStatus, Plan, Role
 from storage.repositories.units import UnitRepository
+from storage.scratch import create_database, drop_database
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -117,7 +118,16 @@ async def bench_plan(session: Any, now: datetime) -> Plan:
 
 
 @asynccontextmanager
-async def temp_db() -> AsyncIterator[str]:
+async def temp_db(base: str | None = None) -> AsyncIterator[str]:
+    """A fresh database for one scenario: a SQLite file, or a new database on the
+    PostgreSQL server ``base`` (``FIELDBOT_BENCH_DATABASE_URL``) dropped afterwards."""
+    if base:
+        url = await create_database(base)
+        try:
+            yield url
+        finally:
+            await drop_database(base, url)
+        return
     with tempfile.TemporaryDirectory(prefix="fieldbot-bench-") as folder:
         yield f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
 

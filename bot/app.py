@@ -28,6 +28,7 @@ from bot.services.commands import GUEST
 from bot.tapqueue import TapQueue
 from handlers import (
     account,
+    blockers,
     compose,
     deadlines,
     directives,
@@ -39,6 +40,7 @@ from handlers import (
     my_tasks,
     onboarding,
     pauses,
+    rollups,
     task_form,
     task_views,
     tasks,
@@ -54,6 +56,7 @@ HANDLER_MODULES = (  # the guard first (its own group); the free-text router and
     onboarding,
     account,
     invites,
+    rollups,
     directives,
     compose,
     tasks,
@@ -61,6 +64,7 @@ HANDLER_MODULES = (  # the guard first (its own group); the free-text router and
     task_form,
     task_views,
     deadlines,
+    blockers,
     initiatives,
     pauses,
     forms,

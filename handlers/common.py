@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
@@ -167,3 +167,13 @@ async def answer_or_reply(update: Update, text: str, *, alert: bool = True) -> N
         await query.answer(text[:200], show_alert=alert)
     else:
         await reply(update, text)
+
+
+def nobody_line(lang: str, data: Mapping[str, Any]) -> str:
+    """Coverage in a preview: how many target units nobody will receive it in, and some."""
+    count = int(data.get("nobody") or 0)
+    if not count:
+        return ""
+    names = ", ".join(str(n) for n in data.get("nobody_names") or [])
+    more = t(lang, "rollup.nobody_more", count=count - 3) if count > 3 else ""
+    return "\n" + t(lang, "rollup.nobody", count=count, names=names, more=more)

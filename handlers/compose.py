@@ -1,7 +1,8 @@
 """/directive: compose a directive step by step (text → target → deadline → urgency → send).
 
 The form lives in the database (``drafts``), so a restart in the middle loses nothing.
-Amending a directive reuses the text step.
+At the urgency step a số hiệu may be typed before a level is tapped (no tap when there is
+none). Amending a directive reuses the text step (``handlers.amendments``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from enum import IntEnum
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
@@ -22,18 +22,23 @@ from bot.core.parsing import ParseError, has_visible, parse_int
 from bot.core.timefmt import local, parse_when
 from bot.services import directives, drafts
 from bot.services.authz import Action, NotAllowed
-from bot.services.directives import DirectiveError, Target
+from bot.services.directive_text import checked_number, level_label, parse_urgency
+from bot.services.directives import DirectiveError, Target, Urgency
 from bot.services.members import MemberView
 from bot.services.notify import Button
 from bot.services.quiet import QuietHours
+from handlers import amendments
+from handlers.amendments import held_line
 from handlers.common import (
     explain,
     member_allowed,
+    nobody_line,
     pressed_in_form,
     registered_member,
     reply,
     reply_key,
 )
+from handlers.urgency import chosen_urgency, draft_urgency, urgency_buttons
 
 DEADLINE_HOURS = ("4", "24", "48", "72", "168")
 
@@ -68,16 +73,8 @@ def target_buttons(
 
 
 def deadline_buttons(lang: str) -> list[list[Button]]:
-    return [[Button(t(lang, f"compose.hours_{h}"), _choice("d", h)) for h in DEADLINE_HOURS]]
-
-
-def urgency_buttons(lang: str) -> list[list[Button]]:
-    return [
-        [
-            Button(t(lang, "compose.normal"), _choice("u", "0")),
-            Button(t(lang, "compose.urgent"), _choice("u", "1")),
-        ]
-    ]
+    hours = [Button(t(lang, f"compose.hours_{h}"), _choice("d", h)) for h in DEADLINE_HOURS]
+    return [hours[:3], hours[3:]]
 
 
 def confirm_buttons(lang: str) -> list[list[Button]]:
@@ -129,6 +126,8 @@ async def on_input(
             await reply_key(update, lang, "compose.bad_deadline", buttons=deadline_buttons(lang))
             return
         await _set_deadline(update, context, member, draft.data, when)
+    elif step is Step.URGENCY:
+        await _take_number(update, context, member, draft.data, text)
     else:
         await reply_key(update, lang, "compose.use_buttons")
 
@@ -161,7 +160,7 @@ async def _take_text(
         await reply(update, t(lang, error.key, **error.params))
         return
     if draft.kind == "amend":
-        await _amend(update, context, member, int(data["directive_id"]), text)
+        await amendments.amend(update, context, member, int(data["directive_id"]), text)
         return
     data["text"] = text
     async with runtime.db.session() as session:
@@ -170,42 +169,6 @@ async def _take_text(
         await drafts.save(session, runtime.clock, member.id, draft.kind, Step.TARGET, data)
     await reply_key(
         update, lang, "compose.ask_target", buttons=target_buttons(lang, levels, groups)
-    )
-
-
-async def _amend(
-    update: Update, context: FieldbotContext, member: MemberView, directive_id: int, text: str
-) -> None:
-    runtime = context.runtime
-    try:
-        async with runtime.db.session() as session:
-            sent = await directives.amend(
-                session,
-                runtime.clock,
-                member.actor,
-                directive_id,
-                text,
-                runtime.config.tz,
-                QuietHours.of(runtime.config),
-            )
-            await drafts.discard(session, member.id)
-    except (NotAllowed, DirectiveError) as error:
-        await reply(
-            update,
-            explain(member.language, error) + "\n" + t(member.language, "input.amend_not_sent"),
-        )
-        return
-    runtime.wake_sender()
-    await reply(
-        update,
-        t(
-            member.language,
-            "compose.amended",
-            id=sent.directive_id,
-            units=sent.unit_count,
-            members=sent.member_count,
-        )
-        + held_line(member.language, sent, runtime.config.tz),
     )
 
 
@@ -270,6 +233,44 @@ async def _set_deadline(
     )
 
 
+async def _take_number(
+    update: Update, context: FieldbotContext, member: MemberView, data: dict[str, Any], text: str
+) -> None:
+    """Text at the urgency step: a số hiệu (kept, the levels asked again), or a level typed
+    instead of tapped. A bad number is explained and changes nothing of the form."""
+    runtime, lang = context.runtime, member.language
+    level = parse_urgency(text)
+    if level is not None:
+        await _preview(update, context, member, {**data, "urgency": level.value})
+        return
+    try:
+        number = checked_number(text)
+    except DirectiveError as error:
+        buttons = urgency_buttons(lang, bool(data.get("number")))
+        await reply(update, explain(lang, error), buttons)
+        return
+    if number is None:
+        await reply_key(update, lang, "compose.use_buttons", buttons=urgency_buttons(lang))
+        return
+    async with runtime.db.session() as session:
+        await drafts.save(
+            session, runtime.clock, member.id, "directive", Step.URGENCY, {**data, "number": number}
+        )
+    await reply_key(
+        update, lang, "urgency.number_kept", number=number, buttons=urgency_buttons(lang, True)
+    )
+
+
+async def _drop_number(
+    update: Update, context: FieldbotContext, member: MemberView, data: dict[str, Any]
+) -> None:
+    runtime, lang = context.runtime, member.language
+    kept = {k: v for k, v in data.items() if k != "number"}
+    async with runtime.db.session() as session:
+        await drafts.save(session, runtime.clock, member.id, "directive", Step.URGENCY, kept)
+    await reply_key(update, lang, "urgency.number_dropped", buttons=urgency_buttons(lang))
+
+
 async def on_choice(update: Update, context: FieldbotContext) -> None:
     """A button of the directive form. The tap is answered after what it did is stored (a
     crash before that reaches the error handler, which says nothing was saved); a choice the
@@ -298,8 +299,11 @@ async def on_choice(update: Update, context: FieldbotContext) -> None:
     elif choice.field == "d" and step is Step.DEADLINE and choice.value in DEADLINE_HOURS:
         when = context.runtime.clock.now() + timedelta(hours=int(choice.value))
         await _set_deadline(update, context, member, data, when)
-    elif choice.field == "u" and step is Step.URGENCY and choice.value in ("0", "1"):
-        await _preview(update, context, member, {**data, "urgent": choice.value == "1"})
+    elif choice.field == "u" and step is Step.URGENCY and chosen_urgency(choice.value):
+        level = chosen_urgency(choice.value) or Urgency.NORMAL
+        await _preview(update, context, member, {**data, "urgency": level.value})
+    elif choice.field == "n" and step is Step.URGENCY and choice.value == "skip":
+        await _drop_number(update, context, member, data)
     elif choice.field == "s" and step is Step.CONFIRM and choice.value in ("send", "cancel"):
         await _submit(update, context, member, data, send=choice.value == "send")
     else:
@@ -347,11 +351,17 @@ async def _preview(
         text=data["text"],
         units=seen.unit_count,
         members=seen.member_count,
-        unreachable=seen.unreachable_count,
+        unreachable=t(lang, "rollup.unreachable_people", count=seen.unreachable_count)
+        if seen.unreachable_count
+        else "",
         names=units,
         seconds=max(1, round(seen.seconds)),
         when=local(datetime.fromisoformat(data["ack_by"]), runtime.config.tz),
-        urgency=t(lang, "compose.urgent" if data.get("urgent") else "compose.normal"),
+        urgency=level_label(lang, draft_urgency(data)),
+        number=t(lang, "urgency.preview_number", number=data["number"])
+        if data.get("number")
+        else "",
+        nobody=nobody_line(lang, {"nobody": len(seen.nobody), "nobody_names": seen.nobody[:3]}),
         buttons=confirm_buttons(lang),
     )
 
@@ -374,7 +384,8 @@ async def _submit(
                 text=data["text"],
                 target=Target.parse(data["target"]),
                 ack_by=datetime.fromisoformat(data["ack_by"]),
-                urgent=bool(data.get("urgent")),
+                urgency=draft_urgency(data),
+                document_number=data.get("number"),
                 tz=runtime.config.tz,
                 document_file_id=data.get("document_file_id"),
                 quiet=QuietHours.of(runtime.config),
@@ -397,13 +408,6 @@ async def _submit(
         )
         + held_line(lang, sent, runtime.config.tz),
     )
-
-
-def held_line(lang: str, sent: directives.Sent, tz: ZoneInfo) -> str:
-    """Tell the sender when quiet hours hold their directive until morning."""
-    if sent.held_until is None:
-        return ""
-    return "\n" + t(lang, "directive.held", when=local(sent.held_until, tz))
 
 
 def register(app: FieldbotApp) -> None:

@@ -14,7 +14,16 @@ from telegram.ext import MessageHandler, filters
 from bot.context import FieldbotApp, FieldbotContext
 from bot.services import drafts
 from bot.services.members import MemberView
-from handlers import compose, deadlines, fallback, initiatives, task_form, task_views, tasks
+from handlers import (
+    blockers,
+    compose,
+    deadlines,
+    fallback,
+    initiatives,
+    task_form,
+    task_views,
+    tasks,
+)
 from handlers.common import current_member
 
 FormInput = Callable[[Update, FieldbotContext, MemberView, drafts.DraftView], Awaitable[None]]
@@ -28,6 +37,7 @@ FORMS: dict[str, FormInput] = {
     "return": task_views.on_input,
     "initiative": initiatives.on_input,
     deadlines.FORM: deadlines.on_input,
+    blockers.FORM: blockers.on_input,
 }
 
 

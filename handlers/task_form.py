@@ -25,10 +25,12 @@ from bot.services.errors import ServiceError
 from bot.services.members import MemberView
 from bot.services.notify import Button
 from bot.services.quiet import QuietHours
+from bot.services.rollups import nobody_in
 from handlers import task_views
 from handlers.common import (
     explain,
     member_allowed,
+    nobody_line,
     pressed_in_form,
     registered_member,
     reply,
@@ -214,7 +216,10 @@ async def _set_target(
         units = await directives.resolve(
             session, member.actor, Target.parse(target), Action.ASSIGN_TASK
         )
-        data.update(target=target, unit_count=len(units))
+        nobody = await nobody_in(session, units)
+        data.update(
+            target=target, unit_count=len(units), nobody=len(nobody), nobody_names=nobody[:3]
+        )
         await drafts.save(session, runtime.clock, member.id, "task", Step.DEADLINE, data)
     await reply_key(
         update, member.language, "taskform.ask_deadline", buttons=deadline_buttons(member.language)
@@ -244,8 +249,7 @@ async def _set_deadline(
             Button(t(lang, "compose.cancel"), _choice("s", "cancel")),
         ]
     ]
-    await reply_key(
-        update,
+    text = t(
         lang,
         "taskform.preview",
         plan=data["plan_code"],
@@ -253,8 +257,8 @@ async def _set_deadline(
         description=data.get("description") or "—",
         units=data["unit_count"],
         when=local(when, tz),
-        buttons=buttons,
     )
+    await reply(update, text + nobody_line(lang, data), buttons)
 
 
 async def on_choice(update: Update, context: FieldbotContext) -> None:

@@ -1,4 +1,5 @@
-"""``/task N``: how every unit under the coordinator stands on a task; return a report, close.
+"""``/task N``: how the units under the coordinator stand on a task (the roll-up by level, in
+handlers/rollups.py), one unit's history; return a report, close.
 
 Observers (an inspection team) get the same views without the buttons that change things;
 the services refuse those actions to them anyway.
@@ -16,127 +17,48 @@ from bot.context import FieldbotApp, FieldbotContext
 from bot.core import callbacks
 from bot.core.i18n import t
 from bot.core.parsing import ParseError, parse_id
-from bot.core.timefmt import local, until
+from bot.core.timefmt import local
 from bot.services import deadlines, drafts, reports, task_views
 from bot.services.authz import NotAllowed
 from bot.services.errors import ServiceError
 from bot.services.members import MemberView
 from bot.services.notify import Button
 from bot.services.quiet import QuietHours
-from bot.services.reports import ReportKind, TaskState
-from handlers.common import explain, keyboard, pressed, reply, split_text
-from handlers.deadlines import move_button
-from handlers.tasks import STATE_ICONS, state_label
-
-MAX_UNITS_PER_STATE = 30
-STATE_ORDER = (TaskState.BLOCKED, TaskState.NOT_STARTED, TaskState.IN_PROGRESS, TaskState.DONE)
-
-
-def status_text(
-    lang: str,
-    status: task_views.TaskStatus,
-    context: FieldbotContext,
-    moves: Sequence[deadlines.PastMove] = (),
-) -> str:
-    task, r = status.task, status.rollup
-    rows = [
-        t(lang, "view.header", id=task.id, title=task.title, plan=status.plan_code),
-        _deadline_line(lang, status, context),
-        *_moved_line(lang, moves, context),
-        t(
-            lang,
-            "view.counts",
-            units=r.units,
-            done=r.done,
-            in_progress=r.in_progress,
-            blocked=r.blocked,
-            not_started=r.not_started,
-            late=r.late,
-            returned=r.returned,
-        ),
-    ]
-    if task.closed_at is not None:
-        rows.append(t(lang, "view.closed", when=local(task.closed_at, context.runtime.config.tz)))
-    elif status.overdue:
-        rows.append(t(lang, "view.overdue", count=r.units - r.done))
-    for state in STATE_ORDER:
-        units = [s for s in status.standings if s.state == state]
-        if not units:
-            continue
-        rows += ["", f"{STATE_ICONS[state]} {state_label(lang, state)} ({len(units)}):"]
-        for standing in units[:MAX_UNITS_PER_STATE]:
-            marks = (" ⏰" if standing.late else "") + (" ↩️" if standing.returned else "")
-            progress = f" {standing.progress}%" if state is not TaskState.NOT_STARTED else ""
-            rows.append(f"• {standing.code} {standing.name}{progress}{marks}")
-        if len(units) > MAX_UNITS_PER_STATE:
-            rows.append(t(lang, "compose.and_more", count=len(units) - MAX_UNITS_PER_STATE))
-    rows += ["", t(lang, "view.hint", id=task.id)]
-    return "\n".join(rows)
-
-
-def _deadline_line(lang: str, status: task_views.TaskStatus, context: FieldbotContext) -> str:
-    """The deadline, and how far it is while the task is open and some unit has not finished."""
-    task, runtime = status.task, context.runtime
-    line = t(lang, "task.deadline_line", when=local(task.deadline, runtime.config.tz))
-    if task.closed_at is None and status.rollup.done < status.rollup.units:
-        line += t(lang, "span.suffix", left=until(lang, task.deadline, runtime.clock.now()))
-    return line
-
-
-def _moved_line(
-    lang: str, moves: Sequence[deadlines.PastMove], context: FieldbotContext
-) -> list[str]:
-    """The deadline before its latest move, if it moved."""
-    if not moves:
-        return []
-    tz = context.runtime.config.tz
-    last = moves[-1]
-    return [t(lang, "deadline.was_line", old=local(last.old, tz), at=local(last.at, tz))]
-
-
-def status_buttons(
-    lang: str, status: task_views.TaskStatus, movable: bool = False
-) -> list[list[Button]]:
-    def action(verb: str) -> str:
-        return callbacks.encode(callbacks.TaskAction(status.task.id, verb))
-
-    row = [Button(t(lang, "view.refresh_button"), action("view"))]
-    if status.can_change and status.task.closed_at is None:
-        row.append(Button(t(lang, "view.close_button"), action("close")))
-    if movable:
-        row.append(move_button(lang, status.task.id))
-    return [row]
+from bot.services.reports import ReportKind
+from handlers import rollups
+from handlers.common import explain, pressed, reply
+from handlers.tasks import state_label
 
 
 async def show_task(
     update: Update, context: FieldbotContext, member: MemberView, args: list[str]
 ) -> None:
-    """``/task N`` (every unit) or ``/task N CODE`` (one unit's history)."""
+    """``/task N``: its roll-up at the member's unit; ``/task N CODE``: the roll-up at that
+    unit of their subtree (a province, a district), or a unit's own history if it has the task."""
     lang, runtime = member.language, context.runtime
     try:
         task_id = parse_id(args[0])
     except ParseError:
         await reply(update, t(lang, "input.bad_task_id", value=args[0][:20]))
         return
+    if len(args) == 1:
+        await rollups.reply_page(update, context, member, rollups.task_view(member, task_id))
+        return
     try:
         async with runtime.db.session() as session:
-            if len(args) > 1:
-                history = await task_views.unit_history(session, member.actor, task_id, args[1])
+            unit = await task_views.unit_with_task(session, member.actor, task_id, args[1])
+            if unit.assigned:
+                history = await task_views.unit_history(session, member.actor, task_id, unit.id)
                 moves = await deadlines.history(session, member.actor, history.task)
-            else:
-                status = await task_views.task_status(
-                    session, member.actor, task_id, runtime.clock.now()
-                )
-                moves = await deadlines.history(session, member.actor, status.task)
-                movable = await deadlines.can_move(session, member.actor, status.task)
     except (ServiceError, NotAllowed) as error:
         await reply(update, explain(lang, error))
         return
-    if len(args) > 1:
+    if unit.assigned:
         await reply(update, *history_message(lang, history, context, moves))
     else:
-        text = status_text(lang, status, context, moves)
-        await reply(update, text, status_buttons(lang, status, movable))
+        await rollups.reply_page(
+            update, context, member, rollups.task_view(member, task_id, unit.id)
+        )
 
 
 def history_message(
@@ -201,8 +123,6 @@ async def task_action(update: Update, context: FieldbotContext) -> None:
             status = await task_views.task_status(
                 session, member.actor, payload.task_id, runtime.clock.now()
             )
-            moves = await deadlines.history(session, member.actor, status.task)
-            movable = await deadlines.can_move(session, member.actor, status.task)
     except (ServiceError, NotAllowed) as error:
         await query.answer(explain(lang, error), show_alert=True)
         return
@@ -219,12 +139,9 @@ async def task_action(update: Update, context: FieldbotContext) -> None:
             [[Button(t(lang, "view.close_sure"), sure), Button(t(lang, "compose.cancel"), back)]],
         )
         return
-    await query.answer(t(lang, "view.closed_short") if payload.verb == "close_sure" else None)
-    text = split_text(status_text(lang, status, context, moves))[0]
-    message = query.message
-    if message is not None and getattr(message, "text", None) != text:
-        markup = keyboard(status_buttons(lang, status, movable))
-        await query.edit_message_text(text, reply_markup=markup)
+    closed = t(lang, "view.closed_short") if payload.verb == "close_sure" else None
+    view = rollups.task_view(member, payload.task_id)
+    await rollups.edit_page(update, context, member, view, note=closed)
 
 
 async def unit_action(update: Update, context: FieldbotContext) -> None:

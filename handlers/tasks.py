@@ -35,7 +35,7 @@ from handlers.common import (
     registered_member,
     reply,
 )
-from handlers.typed_report import DEFAULT_PROGRESS, TypedError, parse_typed
+from handlers.typed_report import DEFAULT_PROGRESS, TypedError, parse_typed, spoken_state
 
 NOTE_WINDOW = timedelta(minutes=30)  # after a report, text and files join it for this long
 STATE_ICONS = {
@@ -221,7 +221,11 @@ async def _ask_reason(
 
 
 def _note_data(done: Reported, now: datetime) -> dict[str, Any]:
-    return {"report_id": done.report_id, "until": (now + NOTE_WINDOW).isoformat()}
+    return {
+        "report_id": done.report_id,
+        "task_id": done.task_id,
+        "until": (now + NOTE_WINDOW).isoformat(),
+    }
 
 
 def saved_text(lang: str, done: Reported, *, has_note: bool) -> str:
@@ -284,7 +288,31 @@ async def on_input(
             await drafts.discard(session, member.id)
         await fallback.not_understood(update, context)
         return
-    await _add_to_report(update, context, member, int(draft.data["report_id"]), message)
+    said = None
+    if message.text and "task_id" in draft.data:
+        said = spoken_state(message.text)
+    if said is not None and _only_state(said[1]):
+        # "xong" typed under the report: a new report, not a note on the old one.
+        state, rest = said
+        try:
+            typed = parse_percent(rest[0]) if rest else None
+        except ParseError:
+            await reply(update, t(lang, "report.bad_progress"))
+            return
+        task_id = int(draft.data["task_id"])
+        default = DEFAULT_PROGRESS.get(state)
+        await _save(update, context, member, task_id, state, typed, default_progress=default)
+        return
+    hint = None
+    if said is not None:  # a note that begins like a state: kept as a note, and asked
+        data = callbacks.encode(callbacks.TaskStateChoice(int(draft.data["task_id"]), said[0]))
+        hint = [[Button(f"{STATE_ICONS[said[0]]} {state_label(lang, said[0])}", data)]]
+    await _add_to_report(update, context, member, int(draft.data["report_id"]), message, hint)
+
+
+def _only_state(rest: list[str]) -> bool:
+    """Nothing after the state word but, perhaps, a progress: ``xong`` · ``đang 60%``."""
+    return not rest or (len(rest) == 1 and looks_like_number(rest[0].removesuffix("%")))
 
 
 async def _reason_given(
@@ -314,7 +342,12 @@ async def _reason_given(
 
 
 async def _add_to_report(
-    update: Update, context: FieldbotContext, member: MemberView, report_id: int, message: Message
+    update: Update,
+    context: FieldbotContext,
+    member: MemberView,
+    report_id: int,
+    message: Message,
+    hint: list[list[Button]] | None = None,
 ) -> None:
     runtime, lang = context.runtime, member.language
     attachment = None
@@ -346,7 +379,9 @@ async def _add_to_report(
     text = t(lang, key)
     if told:
         text += "\n" + t(lang, "report.escalated", count=told)
-    await reply(update, text)
+    if hint:
+        text += "\n" + t(lang, "report.state_or_note", state=hint[0][0].label)
+    await reply(update, text, hint)
 
 
 async def typed_report(update: Update, context: FieldbotContext) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from bot.core.i18n import t
 from bot.core.parsing import ParseError, looks_like_number, parse_id, parse_percent
 from bot.services.reports import TaskState
@@ -19,6 +21,29 @@ class TypedError(ValueError):
         self.key, self.value = key, value[:20]
 
 
+@cache
+def _state_words() -> dict[str, TaskState]:
+    """Every word that names a state, in every catalog (``xong``, ``hoànthành``, ``done`` …)."""
+    return {
+        word.casefold(): state
+        for state in TaskState
+        for language_code in ("vi", "en")
+        for word in t(language_code, f"report.words_{state}").split(",")
+    }
+
+
+def spoken_state(text: str) -> tuple[TaskState, list[str]] | None:
+    """The state a message begins with (``xong``, ``hoàn thành``, ``Đang 60``), and the words
+    after it; None when it does not begin with one."""
+    words = text.split()
+    for size in (2, 1):  # "hoàn thành" as two words first
+        if len(words) >= size:
+            state = _state_words().get("".join(words[:size]).casefold())
+            if state is not None:
+                return state, words[size:]
+    return None
+
+
 def parse_typed(lang: str, args: list[str]) -> tuple[int, TaskState, int | None, str] | None:
     """``[#]N STATE [PROGRESS[%]] [NOTE]``; None when it is not that shape at all.
 
@@ -34,13 +59,7 @@ def parse_typed(lang: str, args: list[str]) -> tuple[int, TaskState, int | None,
         if looks_like_number(args[0].removeprefix("#")):
             raise TypedError("input.bad_task_id", args[0]) from None
         return None
-    words = {
-        word.casefold(): state
-        for state in TaskState
-        for language_code in ("vi", "en")
-        for word in t(language_code, f"report.words_{state}").split(",")
-    }
-    state = words.get(args[1].casefold())
+    state = _state_words().get(args[1].casefold())
     if state is None:
         return None
     rest = args[2:]

@@ -398,6 +398,32 @@ class TaskAssignment(Base):
     # When lateness began, if later than the deadline (a report sent back late, a pause
     # lifted): the climb up the tree counts from it, one level at a time.
     escalate_from: Mapped[datetime | None]
+    # A blocker (gặp khó khăn) a coordinator above took on ("đã nắm, đang xử lý") and later
+    # resolved with a note; cleared when the unit reports blocked again. A taken blocker
+    # that is not resolved does not climb the tree.
+    blocker_taken_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    blocker_taken_at: Mapped[datetime | None]
+    blocker_resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    blocker_resolved_at: Mapped[datetime | None]
+    blocker_resolution: Mapped[str | None] = mapped_column(CleanText())
+
+
+class BlockerAlert(Base):
+    """A blocker (or a note added to one) as it reached one coordinator: in which outbox row.
+
+    The first blocker to a coordinator goes at once; those that follow within a short window
+    ride together in one later row, which is rewritten (while still pending) as more come.
+    """
+
+    __tablename__ = "blocker_alerts"
+    __table_args__ = (Index("ix_blocker_alerts_member", "member_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    report_id: Mapped[int] = mapped_column(ForeignKey("task_reports.id"), index=True)
+    kind: Mapped[str] = mapped_column(CleanString(10))  # "report" | "note"
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"), index=True)
+    created_at: Mapped[datetime]
 
 
 class TaskReport(Base):

@@ -5,19 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import ManualClock
 from storage.db import make_engine
 from storage.migrate import upgrade
+from storage.scratch import create_database, drop_database
 
 PG_ENV = "FIELDBOT_TEST_DATABASE_URL"
 START = datetime(2026, 7, 1, 2, 0, tzinfo=UTC)  # 09:00 in Hà Nội
@@ -25,23 +23,6 @@ START = datetime(2026, 7, 1, 2, 0, tzinfo=UTC)  # 09:00 in Hà Nội
 
 def _pg_base() -> str | None:
     return os.environ.get(PG_ENV) or None
-
-
-async def _create_pg_database(base_url: str) -> str:
-    name = f"fieldbot_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(base_url, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    await admin.dispose()
-    return make_url(base_url).set(database=name).render_as_string(hide_password=False)
-
-
-async def _drop_pg_database(base_url: str, url: str) -> None:
-    name = make_url(url).database
-    admin = create_async_engine(base_url, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    await admin.dispose()
 
 
 async def _migrate(url: str) -> None:
@@ -55,13 +36,13 @@ def migrated_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One migrated database for the domain tests (each test rolls its work back)."""
     base = _pg_base()
     if base:
-        url = asyncio.run(_create_pg_database(base))
+        url = asyncio.run(create_database(base))
     else:
         url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'domain.db'}"
     asyncio.run(_migrate(url))
     yield url
     if base:
-        asyncio.run(_drop_pg_database(base, url))
+        asyncio.run(drop_database(base, url))
 
 
 @pytest.fixture
@@ -71,9 +52,9 @@ async def fresh_url(tmp_path: Path) -> AsyncIterator[str]:
     if not base:
         yield f"sqlite+aiosqlite:///{tmp_path / 'fieldbot.db'}"
         return
-    url = await _create_pg_database(base)
+    url = await create_database(base)
     yield url
-    await _drop_pg_database(base, url)
+    await drop_database(base, url)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from bot.core.parsing import MAX_TELEGRAM_ID, has_visible, is_int
 from bot.core.timefmt import local, parse_when
 from bot.services import directives
 from bot.services.authz import Actor, NotAllowed
+from bot.services.directive_text import asked_level, checked_number, level_label
 from bot.services.directives import DirectiveError, Target
 from bot.services.members import find_member_by_ref
 from bot.services.quiet import QuietHours
@@ -38,7 +39,13 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     )
     send.add_argument("--text-file", type=Path, required=True, help="UTF-8 text of the directive")
     send.add_argument("--ack-by", required=True, help="e.g. 48h or '17:00 25/11/2026' (local)")
-    send.add_argument("--urgent", action="store_true")
+    send.add_argument(
+        "--urgency",
+        help="độ khẩn: thuong (default), khan, thuong_khan or hoa_toc (Hỏa tốc goes through "
+        "quiet hours)",
+    )
+    send.add_argument("--urgent", action="store_true", help="the same as --urgency hoa_toc")
+    send.add_argument("--number", help="số hiệu of the directive, e.g. 125/CV-BCĐ")
 
     group = commands.add_parser("group", help="saved unit groups").add_subparsers(
         dest="group_command", required=True
@@ -71,6 +78,12 @@ async def _send(config: Config, db: Database, args: argparse.Namespace) -> int:
     if ack_by is None:
         print(t(lang, "compose.bad_deadline"), file=sys.stderr)
         return 2
+    try:  # checked before the database is opened, like the other options
+        level = asked_level(args.urgency, args.urgent)
+        number = checked_number(args.number)
+    except DirectiveError as error:
+        print(t(lang, error.key, **error.params), file=sys.stderr)
+        return 2
     try:
         async with db.session() as session:
             sender = await find_member_by_ref(session, args.sender)
@@ -84,7 +97,8 @@ async def _send(config: Config, db: Database, args: argparse.Namespace) -> int:
                 text=text,
                 target=Target.parse(args.to),
                 ack_by=ack_by,
-                urgent=args.urgent,
+                urgency=level,
+                document_number=number,
                 tz=config.tz,
                 quiet=QuietHours.of(config),
             )
@@ -104,6 +118,8 @@ async def _send(config: Config, db: Database, args: argparse.Namespace) -> int:
             when=local(ack_by, config.tz),
         )
     )
+    shown = t(lang, "urgency.number_inline", number=number) if number else ""
+    print(t(lang, "urgency.cli_level", level=level_label(lang, level), number=shown))
     if sent.held_until is not None:
         print(t(lang, "directive.held", when=local(sent.held_until, config.tz)))
     return 0

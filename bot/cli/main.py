@@ -11,7 +11,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 from bot.cli import directives as cli_directives
+from bot.cli import invites as cli_invites
 from bot.cli import plans as cli_plans
+from bot.cli.username import bot_username
 from bot.core import logsafe
 from bot.core.clock import SystemClock
 from bot.core.config import Config, ConfigError, load_config
@@ -83,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--expires", default=None, help="validity, e.g. 7d (default from config)")
     create.add_argument("--auto-approve", action="store_true")
     create.add_argument("--qr", type=Path, default=None, help="where to write the QR PNG")
+    cli_invites.add_parser(invite)
 
     members = commands.add_parser("members", help="members").add_subparsers(
         dest="members_command", required=True
@@ -186,31 +189,10 @@ async def _units_list(config: Config, db: Database, args: argparse.Namespace) ->
     return 0
 
 
-async def _bot_username(config: Config) -> str | None:
-    if config.telegram.bot_username:
-        return config.telegram.bot_username
-    if not config.telegram.token:
-        return None
-    from telegram import Bot
-
-    async with Bot(config.telegram.token, base_url=config.telegram.base_url) as bot:
-        return bot.username
-
-
 async def _invite_create(config: Config, db: Database, args: argparse.Namespace) -> int:
     lang = config.default_language
-    from telegram.error import InvalidToken, TelegramError
-
-    try:
-        username = await _bot_username(config)
-    except InvalidToken:  # its message carries the token
-        print(t(lang, "cli.token_rejected"), file=sys.stderr)
-        return EXIT_USAGE
-    except TelegramError:  # Telegram unreachable: the username cannot be learnt now
-        log.warning("could not ask Telegram for the bot's username", exc_info=True)
-        username = None
+    username = await bot_username(config, lang)
     if not username:
-        print(t(lang, "cli.need_username"), file=sys.stderr)
         return EXIT_USAGE
     try:
         ttl = (
@@ -283,6 +265,7 @@ _ACTIONS: dict[
     ("units", "import"): _units_import,
     ("units", "list"): _units_list,
     ("invite", "create"): _invite_create,
+    ("invite", "bulk"): cli_invites.invite_bulk,
     ("members", "list"): _members_list,
     **cli_directives.ACTIONS,
     **cli_plans.ACTIONS,

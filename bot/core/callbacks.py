@@ -89,6 +89,15 @@ class UnitAction:
 
 
 @dataclass(frozen=True)
+class BlockerAction:
+    """A coordinator's button on one unit's blocker: take it on, or mark it resolved."""
+
+    task_id: int
+    unit_id: int
+    verb: str  # "take" | "resolve"
+
+
+@dataclass(frozen=True)
 class InitiativeFeature:
     initiative_id: int
 
@@ -134,6 +143,8 @@ TASK_VERBS = {"view": "tv", "close": "tc", "close_sure": "tz"}
 _TASK_VERB_OF = {code: verb for verb, code in TASK_VERBS.items()}
 UNIT_VERBS = {"return": "tr", "history": "tu"}
 _UNIT_VERB_OF = {code: verb for verb, code in UNIT_VERBS.items()}
+BLOCKER_VERBS = {"take": "bt", "resolve": "bx"}
+_BLOCKER_VERB_OF = {code: verb for verb, code in BLOCKER_VERBS.items()}
 VERBS = {"view": "v", "remind": "r", "amend": "a"}
 _VERB_OF = {code: verb for verb, code in VERBS.items()}
 _CHOICE = re.compile(r"[A-Za-z0-9_.\-]{1,40}")
@@ -149,6 +160,7 @@ CallbackPayload = (
     | TaskProgress
     | TaskAction
     | UnitAction
+    | BlockerAction
     | InitiativeFeature
     | TaskFormChoice
     | InitiativeSubmit
@@ -179,6 +191,8 @@ def encode(payload: CallbackPayload) -> str:
             data = f"{TASK_VERBS[verb]}:{task_id}"
         case UnitAction(task_id, unit_id, verb):
             data = f"{UNIT_VERBS[verb]}:{task_id}:{unit_id}"
+        case BlockerAction(task_id, unit_id, verb):
+            data = f"{BLOCKER_VERBS[verb]}:{task_id}:{unit_id}"
         case InitiativeFeature(initiative_id):
             data = f"if:{initiative_id}"
         case TaskFormChoice(field_name, value):
@@ -259,6 +273,10 @@ def decode(data: str | None) -> CallbackPayload | None:
             uid := _id(unit_id)
         ):
             return UnitAction(tid, uid, _UNIT_VERB_OF[verb])
+        case [("bt" | "bx") as verb, task_id, unit_id] if (tid := _id(task_id)) and (
+            uid := _id(unit_id)
+        ):
+            return BlockerAction(tid, uid, _BLOCKER_VERB_OF[verb])
         case ["if", initiative_id] if iid := _id(initiative_id):
             return InitiativeFeature(iid)
         case ["is", ("y" | "n") as verdict]:

@@ -255,6 +255,10 @@ class RemindersConfig:
     )
     overdue_every: Annotated[timedelta, _duration(timedelta(minutes=10))] = timedelta(days=1)
     directive_every: Annotated[timedelta, _duration(timedelta(minutes=10))] = timedelta(hours=12)
+    # Hỏa tốc directives: re-reminded this often, quiet hours or not.
+    flash_remind_every: Annotated[timedelta, _duration(timedelta(minutes=5))] = timedelta(
+        minutes=30
+    )
     escalate_after: Annotated[timedelta, _duration(timedelta(0))] = timedelta(hours=2)
     escalate_every: Annotated[timedelta, _duration(timedelta(minutes=10))] = timedelta(days=1)
     quiet_start: ClockTime = time(21, 30)

@@ -41,7 +41,7 @@ def languages() -> list[str]:
 @cache
 def _languages() -> frozenset[str]:
     """The catalogs on disk, read once: ``t`` runs for every message of a broadcast."""
-    return frozenset(p.stem for p in LOCALES.glob("*.toml"))
+    return frozenset(p.stem for p in LOCALES.glob("*.toml") if "." not in p.stem)
 
 
 def placeholders(text: str) -> set[str]:

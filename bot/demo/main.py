@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import tempfile
 import textwrap
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 from bot.core.clock import Clock, ShiftedClock
 from bot.core.config import Config
 from bot.core.i18n import t
+from bot.demo import national as demo_national
 from bot.demo import reminders as demo_reminders
 from bot.demo import tasks as demo_tasks
 from bot.emulator import BotApiEmulator, LimitSettings, Person
@@ -94,6 +96,11 @@ class Transcript:
             self.say("      " + t(None, "demo.answer", text=data["answer"].text))
 
 
+def _shows(message: SimMessage, text: str) -> Callable[[], bool]:
+    """Whether ``message``, as it reads now (edits change it), contains ``text``."""
+    return lambda: text in message.body
+
+
 class DemoFailed(Exception):
     pass
 
@@ -166,6 +173,9 @@ async def run_demo(quiet: bool = False) -> int:
             await _directive(emulator, transcript, codes, people, clock)
             await demo_tasks.play(transcript, people, expect)
             await demo_reminders.play(transcript, people, expect, config, clock)
+            stop.set()  # the second act is a bot of its own on the national tree
+            await bot_task
+            await demo_national.play(emulator, transcript, expect, config, clock, Path(tmp))
             print("\n" + t(None, "demo.finished"), flush=True)
             return 0
         except DemoFailed as failure:
@@ -295,7 +305,11 @@ async def _directive(
     expect("[3/4]" in listing.body, "the list shows 3 of 4 units confirmed")
     await bao.press(listing, "#1")
     await bao.wait_until(lambda: "📊" in listing.body)
+    expect("3/4 đơn vị đã xác nhận" in listing.body, "one line per province, worst first")
+    for level in ("TP Hà Nội", "quận Ba Đình", "phường Trúc Bạch"):  # down to the silent unit
+        await bao.press(listing, "1. ")
+        await bao.wait_until(_shows(listing, f"Phạm vi: Công an {level}"))
     expect(
-        "Trúc Bạch" in listing.body and "Minh" in listing.body,
-        "the status names the silent unit and the unreachable officer",
+        "Minh" in listing.body and "📵" in listing.body, "its page names the unreachable officer"
     )
+    expect("Minh" in listing.body, "the silent unit's page names its unreachable officer")

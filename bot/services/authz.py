@@ -34,6 +34,7 @@ class Action(StrEnum):
     SUBMIT_INITIATIVE = "submit_initiative"
     FEATURE_INITIATIVE = "feature_initiative"
     PAUSE_REMINDERS = "pause_reminders"
+    HANDLE_BLOCKER = "handle_blocker"  # take a unit's blocker on, resolve it (units below)
 
 
 class Scope(StrEnum):
@@ -88,6 +89,7 @@ POLICY: dict[Role, dict[Action, Scope]] = {
         Action.SUBMIT_INITIATIVE: Scope.OWN_UNIT,
         Action.FEATURE_INITIATIVE: Scope.SUBTREE,
         Action.PAUSE_REMINDERS: Scope.SUBTREE,
+        Action.HANDLE_BLOCKER: Scope.SUBTREE,
     },
     Role.ADMIN: {action: Scope.EVERYWHERE for action in Action},
 }

@@ -7,10 +7,11 @@ from storage.models import MemberStatus, Role
 GUEST = ("start", "help", "lang")
 BASE = ("help", "me", "lang")
 BY_ROLE: dict[Role, tuple[str, ...]] = {
-    Role.OFFICER: (*BASE, "tasks", "report", "initiative", "cancel"),
-    Role.OBSERVER: (*BASE, "directives", "tasks", "task", "initiatives"),
+    Role.OFFICER: (*BASE, "tasks", "directives", "report", "initiative", "cancel"),
+    Role.OBSERVER: (*BASE, "status", "directives", "tasks", "task", "initiatives"),
     Role.COORDINATOR: (
         *BASE,
+        "status",
         "tasks",
         "task",
         "plan",
@@ -25,6 +26,7 @@ BY_ROLE: dict[Role, tuple[str, ...]] = {
     ),
     Role.ADMIN: (
         *BASE,
+        "status",
         "tasks",
         "task",
         "plan",

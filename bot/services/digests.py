@@ -54,6 +54,25 @@ def _section(
     return lines
 
 
+def _blockers(lang: str, listing: Listing, counts: tuple[int, int]) -> list[str]:
+    """ "⛔ 3 vướng mắc chưa xử lý, 1 đang xử lý:", then the first of them, untaken first."""
+    open_, taken = counts
+    if open_:
+        head = t(lang, "alerts.digest_open", count=open_)
+        if taken:
+            head += ", " + t(lang, "alerts.digest_taken", count=taken)
+    else:
+        head = t(lang, "alerts.digest_taken_only", count=taken)
+    lines = [head + ":"]
+    for row in listing.rows:
+        unit, task_id, title, is_taken = tuple(row)
+        key = "alerts.digest_line_taken" if is_taken else "alerts.digest_line"
+        lines.append(t(lang, key, unit=unit, id=task_id, title=_short(title)))
+    if listing.total > len(listing.rows):
+        lines.append(t(lang, "remind.more", count=listing.total - len(listing.rows)))
+    return lines
+
+
 async def digest_text(
     repo: DigestRepository, member: Member, due: datetime, now: datetime, tz: ZoneInfo
 ) -> str | None:
@@ -77,13 +96,8 @@ async def digest_text(
     ]
     if reports:
         lines.append(t(lang, "digest.reports", count=reports, units=reporting_units))
-    lines += _section(
-        lang,
-        "digest.blocked",
-        blocked,
-        "digest.blocked_line",
-        lambda r: {"unit": r[0], "id": r[1], "title": _short(r[2])},
-    )
+    if blocked.total:
+        lines += _blockers(lang, blocked, await repo.blocked_counts(path))
     lines += _section(
         lang,
         "digest.overdue",

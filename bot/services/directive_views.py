@@ -1,4 +1,5 @@
-"""What coordinators and observers see of their directives: the list and one directive's status."""
+"""One directive's status as its issuer's scope sees it (the views by level are
+bot/services/rollups.py)."""
 
 from __future__ import annotations
 
@@ -7,21 +8,10 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.authz import Action, Actor, require
+from bot.services.authz import Action, Actor
 from bot.services.directives import own_directive
 from storage.models import Directive
 from storage.repositories.directives import DirectiveRepository, TargetState
-
-
-@dataclass(frozen=True)
-class DirectiveLine:
-    id: int
-    excerpt: str
-    confirmed: int
-    targets: int
-    ack_by: datetime
-    urgent: bool
-    version: int
 
 
 @dataclass(frozen=True)
@@ -66,27 +56,3 @@ def _status_of(directive: Directive, states: list[TargetState], unreachable: lis
         pending_by_parent=pending,
         unreachable=unreachable,
     )
-
-
-async def list_directives(
-    session: AsyncSession, actor: Actor, limit: int = 10
-) -> list[DirectiveLine]:
-    require(actor, Action.VIEW_DIRECTIVES, actor.unit_path)
-    rows = await DirectiveRepository(session).counts_in_scope(actor.unit_path, limit)
-    return [
-        DirectiveLine(
-            r.directive.id,
-            _excerpt(r.directive.text),
-            r.confirmed,
-            r.targets,
-            r.directive.ack_by,
-            r.directive.urgent,
-            r.directive.version,
-        )
-        for r in rows
-    ]
-
-
-def _excerpt(text: str, size: int = 60) -> str:
-    first = text.strip().splitlines()[0] if text.strip() else ""
-    return first if len(first) <= size else first[: size - 1] + "…"

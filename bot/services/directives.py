@@ -1,8 +1,11 @@
-"""Directives (chỉ đạo): send to part of the tree, confirm per unit in one tap, amend, remind."""
+"""Directives (chỉ đạo): send to part of the tree, confirm per unit in one tap, amend, remind.
+
+Each carries a độ khẩn (``directive_text``: Thường, Khẩn, Thượng khẩn, Hỏa tốc) and maybe a
+số hiệu. ``Directive.urgent`` is true exactly for Hỏa tốc: it is what goes through quiet hours.
+"""
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -13,18 +16,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core import callbacks
 from bot.core.clock import Clock
 from bot.core.i18n import t
-from bot.core.parsing import clean_text, has_visible
-from bot.core.timefmt import local
 from bot.services.authz import Action, Actor, authorize, require
-from bot.services.errors import ServiceError
+
+# Named from here by handlers, the CLI and tests:
+from bot.services.directive_text import MAX_TEXT as MAX_TEXT
+from bot.services.directive_text import DirectiveError as DirectiveError
+from bot.services.directive_text import Urgency as Urgency
+from bot.services.directive_text import asked_level, checked_number, revised_text
+from bot.services.directive_text import changes as changes
+from bot.services.directive_text import checked_text as checked_text
+from bot.services.directive_text import directive_text as directive_text
 from bot.services.notify import Button, Copy, Notifier, Priority
 from bot.services.quiet import QuietHours
+from bot.services.rollups import nobody_in
 from storage.models import Directive, Member, Unit
 from storage.repositories.directives import DirectiveRepository, GroupRepository
 from storage.repositories.members import MemberRepository
 from storage.repositories.units import UnitQueries, UnitRepository
-
-MAX_TEXT = 3500  # leaves room for the header and status lines within Telegram's 4096
 
 
 class TargetKind(StrEnum):
@@ -54,10 +62,6 @@ class Target:
         return target
 
 
-class DirectiveError(ServiceError):
-    """A directive request that cannot be carried out."""
-
-
 @dataclass(frozen=True)
 class Preview:
     unit_count: int
@@ -65,6 +69,7 @@ class Preview:
     unreachable_count: int
     sample_units: list[str]
     seconds: float
+    nobody: list[str]  # units nobody can receive it in (nobody registered, or unreachable)
 
 
 @dataclass(frozen=True)
@@ -94,17 +99,6 @@ class ConfirmResult:
     by: str | None = None
     at: datetime | None = None
     late: bool = False
-
-
-def checked_text(text: str) -> str:
-    """The directive text, trimmed; empty (or only invisible characters such as a zero-width
-    space) or over MAX_TEXT raises DirectiveError."""
-    body = clean_text(text).strip()
-    if not has_visible(body):
-        raise DirectiveError("directive.empty_text")
-    if len(body) > MAX_TEXT:
-        raise DirectiveError("directive.too_long", max=MAX_TEXT, length=len(body))
-    return body
 
 
 def unit_ref(directive_id: int, version: int, unit_id: int) -> str:
@@ -152,53 +146,14 @@ async def preview(
 ) -> Preview:
     units = await resolve(session, actor, target)
     active, unreachable = await UnitQueries(session).count_active_members([u.id for u in units])
+    nobody = await nobody_in(session, units)
     return Preview(
-        len(units), active, unreachable, [u.name for u in units[:10]], active / rate_per_second
-    )
-
-
-def directive_text(
-    lang: str,
-    directive: Directive,
-    tz: ZoneInfo,
-    *,
-    confirmed: tuple[str, datetime] | None = None,
-    superseded: bool = False,
-    reminder: bool = False,
-) -> str:
-    """The message a recipient sees, with its current state under it."""
-    head = t(lang, "directive.reminder_header") + "\n" if reminder and not confirmed else ""
-    head += t(
-        lang,
-        "directive.header_urgent" if directive.urgent else "directive.header",
-        id=directive.id,
-        author=directive.author_label,
-    )
-    if directive.version > 1:
-        head += "\n" + t(lang, "directive.amended_header", version=directive.version)
-    body = directive.text
-    if directive.version > 1 and directive.previous_text is not None and not confirmed:
-        body += (
-            "\n\n"
-            + t(lang, "directive.changes")
-            + "\n"
-            + changes(directive.previous_text, directive.text)
-        )
-    lines = [head, "", body, "", t(lang, "directive.ack_by", when=local(directive.ack_by, tz))]
-    if confirmed is not None:
-        lines.append(
-            t(lang, "directive.confirmed_line", by=confirmed[0], at=local(confirmed[1], tz))
-        )
-    if superseded:
-        lines.append(t(lang, "directive.superseded"))
-    return "\n".join(lines)
-
-
-def changes(before: str, after: str) -> str:
-    """Lines removed (−) and added (+) between two versions of a text."""
-    diff = difflib.ndiff(before.splitlines(), after.splitlines())
-    return "\n".join(
-        ("− " if line[0] == "-" else "+ ") + line[2:] for line in diff if line[:1] in "-+"
+        len(units),
+        active,
+        unreachable,
+        [u.name for u in units[:10]],
+        active / rate_per_second,
+        nobody,
     )
 
 
@@ -219,7 +174,11 @@ async def send_copies(
     rows. A reminder says so above the text."""
     priority = Priority.URGENT if directive.urgent else Priority.BULK
     languages = {m.language for m in members}
-    texts = {lang: directive_text(lang, directive, tz, reminder=reminder) for lang in languages}
+    held = notifier.hold_until if priority > Priority.URGENT else None
+    now = max(notifier.now, held or notifier.now) if reminder else None
+    texts = {
+        lang: directive_text(lang, directive, tz, reminder=reminder, now=now) for lang in languages
+    }
     buttons = {lang: _confirm_button(lang, directive) for lang in languages}
     copies = []
     for member in members:
@@ -247,13 +206,21 @@ async def send_directive(
     text: str,
     target: Target,
     ack_by: datetime,
-    urgent: bool,
+    urgent: bool = False,
     tz: ZoneInfo,
     document_file_id: str | None = None,
     quiet: QuietHours | None = None,
+    urgency: str | None = None,
+    document_number: str | None = None,
 ) -> Sent:
     """Create the directive, its per-unit duties, and one outbox row per recipient (held
-    until morning in quiet hours unless urgent)."""
+    until morning in quiet hours unless Hỏa tốc).
+
+    ``urgency``: a level (``khan``, ``Hỏa tốc`` …); without it ``urgent`` says Hỏa tốc or
+    Thường, as before there were levels. ``document_number``: the số hiệu, if any.
+    """
+    level = asked_level(urgency, urgent)
+    number = checked_number(document_number)
     body = checked_text(text)
     now = clock.now()
     if ack_by <= now:
@@ -271,14 +238,16 @@ async def send_directive(
             text=body,
             document_file_id=document_file_id,
             ack_by=ack_by,
-            urgent=urgent,
+            urgent=level is Urgency.FLASH,
+            urgency=level,
+            document_number=number,
             version=1,
             created_at=now,
         )
     )
     await repo.add_targets(directive.id, [u.id for u in units])
     members = await repo.recipients(directive.id)
-    held = _quiet_hold(quiet, urgent, now)
+    held = _quiet_hold(quiet, directive.urgent, now)
     await send_copies(Notifier(session, now, hold_until=held), directive, members, tz)
     return Sent(directive.id, len(units), len(members), held)
 
@@ -301,6 +270,8 @@ async def amend(
     repo = DirectiveRepository(session)
     directive = await own_directive(session, actor, directive_id, Action.AMEND_DIRECTIVE)
     body = checked_text(new_text)
+    if body == directive.text:
+        raise DirectiveError("urgency.amend_same")
     now = clock.now()
     held = _quiet_hold(quiet, directive.urgent, now)
     notifier = Notifier(session, now, hold_until=held)
@@ -333,6 +304,28 @@ async def amend(
     await repo.reset_confirmations(directive_id, in_scope)
     await send_copies(notifier, directive, members, tz)
     return Sent(directive.id, len(in_scope), len(members), held)
+
+
+async def amend_typed(
+    session: AsyncSession,
+    clock: Clock,
+    actor: Actor,
+    directive_id: int,
+    typed: str,
+    tz: ZoneInfo,
+    quiet: QuietHours | None = None,
+) -> Sent:
+    """An amendment as a coordinator types it: the whole new text, or lines ``cũ => mới``
+    that replace passages of the current one (``directive_text.revised_text``)."""
+    directive = await own_directive(session, actor, directive_id, Action.AMEND_DIRECTIVE)
+    revised = revised_text(directive.text, typed)
+    text = typed if revised is None else revised
+    return await amend(session, clock, actor, directive_id, text, tz, quiet)
+
+
+async def current_text(session: AsyncSession, actor: Actor, directive_id: int) -> str:
+    """The text a coordinator about to amend a directive starts from."""
+    return (await own_directive(session, actor, directive_id, Action.AMEND_DIRECTIVE)).text
 
 
 async def _in_scope(

@@ -111,28 +111,15 @@ async def create_invitation(
     ttl: timedelta,
     auto_approve: bool = False,
 ) -> NewInvitation:
-    if not 1 <= uses <= MAX_USES:
-        raise InvalidInvitation("invite.bad_uses")
-    if ttl <= timedelta(0):
-        raise InvalidInvitation("invite.bad_ttl")
+    check_terms(uses, ttl)
     unit = await UnitRepository(session).get_by_code(unit_code)
     if unit is None:
         raise UnknownUnit(unit_code)
     require(actor, INVITE_ACTION[role], unit.path)
-    code = secrets.token_urlsafe(12)  # 16 chars of A-Za-z0-9_-: fits a deep-link payload
+    code = new_code()
     now = clock.now()
     invitation = await InvitationRepository(session).add(
-        Invitation(
-            code_hash=hash_code(code),
-            unit_id=unit.id,
-            role=role,
-            max_uses=uses,
-            uses=0,
-            auto_approve=auto_approve,
-            expires_at=now + ttl,
-            created_by_id=actor.member_id,
-            created_at=now,
-        )
+        invitation_row(actor, unit.id, role, code, uses, now + ttl, auto_approve, now)
     )
     AuditRepository(session).record(
         now,
@@ -144,6 +131,41 @@ async def create_invitation(
     )
     return NewInvitation(
         invitation.id, code, unit.code, unit.name, role, uses, invitation.expires_at, auto_approve
+    )
+
+
+def new_code() -> str:
+    return secrets.token_urlsafe(12)  # 16 chars of A-Za-z0-9_-: fits a deep-link payload
+
+
+def check_terms(uses: int, ttl: timedelta) -> None:
+    """The terms every new invitation keeps, one at a time or in bulk."""
+    if not 1 <= uses <= MAX_USES:
+        raise InvalidInvitation("invite.bad_uses")
+    if ttl <= timedelta(0):
+        raise InvalidInvitation("invite.bad_ttl")
+
+
+def invitation_row(
+    actor: Actor,
+    unit_id: int,
+    role: Role,
+    code: str,
+    uses: int,
+    expires_at: datetime,
+    auto_approve: bool,
+    now: datetime,
+) -> Invitation:
+    return Invitation(
+        code_hash=hash_code(code),
+        unit_id=unit_id,
+        role=role,
+        max_uses=uses,
+        uses=0,
+        auto_approve=auto_approve,
+        expires_at=expires_at,
+        created_by_id=actor.member_id,
+        created_at=now,
     )
 
 

@@ -316,6 +316,29 @@ async def create_task(
     return TaskSent(task.id, len(units), count, hold, before_morning)
 
 
+def _open(task_id: int) -> str:
+    return callbacks.encode(callbacks.TaskOpen(task_id))
+
+
+IMPORTED_BUTTONS = 6  # "📝 Báo cáo #N" for the soonest, three to a row; the rest via 📋
+
+
+def _imported_buttons(lang: str, own: Sequence[Task]) -> list[list[Button]]:
+    """A report button for each of the unit's soonest new tasks (as a task assigned in chat
+    has), and 📋 for the whole list."""
+    reports = [
+        Button(
+            t(lang, "remind.report_button", id=task.id),
+            callbacks.encode(callbacks.TaskOpen(task.id)),
+        )
+        for task in own[:IMPORTED_BUTTONS]
+    ]
+    rows = [reports[i : i + 3] for i in range(0, len(reports), 3)]
+    if len(own) > IMPORTED_BUTTONS:
+        rows.append([Button(t(lang, "remind.see_all"), callbacks.encode(callbacks.ListAll()))])
+    return rows
+
+
 async def notify_plan_import(
     session: AsyncSession,
     now: datetime,
@@ -338,7 +361,8 @@ async def notify_plan_import(
         if len(own) > 30:
             lines.append(t(member.language, "compose.and_more", count=len(own) - 30))
         lines.append(t(member.language, "task.imported_footer"))
-        copies.append(Copy(member, "\n".join(lines), None, f"plan:{plan.id}:u{member.unit_id}"))
+        buttons = _imported_buttons(member.language, own)
+        copies.append(Copy(member, "\n".join(lines), buttons, f"plan:{plan.id}:u{member.unit_id}"))
     hold = quiet.hold(now) if quiet is not None else None
     await Notifier(session, now, hold_until=hold).texts(copies, priority=Priority.BULK)
     return len(copies)

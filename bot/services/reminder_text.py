@@ -38,13 +38,13 @@ def duty_status(lang: str, duty: Duty) -> str:
     return t(lang, key, state=t(lang, f"report.state_{duty.state}"), progress=duty.progress)
 
 
-def bounded(lang: str, lines: Iterable[str], total: int) -> list[str]:
-    """As many of ``lines`` as fit in one message, then "… and N more" for the rest (a lazy
-    ``lines`` is rendered only as far as it fits)."""
+def bounded(lang: str, lines: Iterable[str], total: int, room: int = MAX_CHARS) -> list[str]:
+    """As many of ``lines`` as fit in ``room`` characters (one message), then "… and N more"
+    for the rest (a lazy ``lines`` is rendered only as far as it fits)."""
     kept: list[str] = []
     size = 0
     for line in lines:
-        if size + len(line) + 1 > MAX_CHARS:
+        if size + len(line) + 1 > room:
             break
         kept.append(line)
         size += len(line) + 1

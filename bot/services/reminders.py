@@ -13,8 +13,9 @@ What people live with:
   units (held for the morning) are not sent at all;
 - an overdue notice is not repeated the same local day;
 - a directive is re-reminded every ``directive_every`` after it reached its units (after
-  quiet hours, for one written at night) or after the last re-reminder;
-- nothing but urgent directives moves in quiet hours.
+  quiet hours, for one written at night) or after the last re-reminder; a Hỏa tốc one every
+  ``flash_remind_every``, at night too;
+- nothing but Hỏa tốc directives moves in quiet hours.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from bot.core.config import ConfigError, RemindersConfig, reminders_for_plan
 from bot.core.i18n import t
 from bot.core.timefmt import local
 from bot.services import escalation
-from bot.services.directives import directive_text, send_copies, unit_ref
+from bot.services.directive_text import level_label, urgency_of
+from bot.services.directives import Urgency, directive_text, send_copies, unit_ref
 from bot.services.mailbox import Entry, Mailbox
 from bot.services.notify import Button, Notifier, Priority
 from bot.services.quiet import QuietHours
@@ -273,7 +275,8 @@ class Sweep:
 
     # -- directives ------------------------------------------------------------------------
     async def _directive(self, directive: Directive, scope_depth: int) -> None:
-        every = self.config.directive_every
+        # ``urgent`` is Hỏa tốc (the one level that goes through quiet hours)
+        every = self.config.flash_remind_every if directive.urgent else self.config.directive_every
         delivered = directive_delivered(self.quiet, directive)
         if delivered <= self.now - every and self.now < directive.ack_by:
             before = self.now - every
@@ -317,14 +320,28 @@ class Sweep:
             entry = Entry(
                 late=False,
                 due=directive.ack_by,
-                alone=directive_text(lang, directive, self.tz, reminder=True),
-                line=t(
-                    lang, "remind.directive_line", id=directive.id, text=first, deadline=deadline
-                ),
+                alone=directive_text(lang, directive, self.tz, reminder=True, now=self.now),
+                line=_directive_line(lang, directive, first, deadline),
                 button=_button(lang, "remind.confirm_button", confirm, id=directive.id),
                 ref=unit_ref(directive.id, directive.version, member.unit_id),
             )
             self.mailbox.add(member, lang, entry)
+
+
+def _directive_line(lang: str, directive: Directive, first: str, deadline: str) -> str:
+    """A directive among a person's reminders: 🔴 and its level above Thường, its số hiệu."""
+    level = urgency_of(directive.urgency)
+    params = {
+        "id": directive.id,
+        "text": first,
+        "deadline": deadline,
+        "level": level_label(lang, level),
+        "number": t(lang, "urgency.number_inline", number=directive.document_number)
+        if directive.document_number
+        else "",
+    }
+    key = "urgency.directive_line" if level is Urgency.NORMAL else "urgency.directive_line_marked"
+    return t(lang, key, **params)
 
 
 async def sweep(

@@ -22,6 +22,7 @@ from bot.core.clock import Clock
 from bot.core.i18n import t
 from bot.core.parsing import clean_text, has_visible
 from bot.core.timefmt import local
+from bot.services import blockers
 from bot.services.authz import Action, Actor, require
 from bot.services.errors import ServiceError
 from bot.services.members import coordinators_over
@@ -206,8 +207,12 @@ async def submit_report(
     unit = await UnitRepository(session).get(assignment.unit_id)
     assert unit is not None  # noqa: S101 - an assignment's unit exists (foreign key)
     escalated = told = 0
-    if state is TaskState.BLOCKED:
-        escalated = await _escalate(session, now, card.task, unit, report, tz)
+    if state is TaskState.BLOCKED:  # a new blocker: nobody holds it yet
+        assignment.blocker_taken_by_id = assignment.blocker_resolved_by_id = None
+        assignment.blocker_taken_at = assignment.blocker_resolved_at = None
+        assignment.blocker_resolution = None
+        await session.flush()
+        escalated = len(await blockers.alert(session, now, card.task, unit, report, tz))
     elif regressed:
         hold = quiet.hold(now) if quiet is not None else None
         told = await _regressed(session, now, hold, card.task, unit, report, previous, tz)
@@ -250,22 +255,16 @@ async def add_to_report(
         return 0
     unit = await UnitRepository(session).get(report.unit_id)
     assert unit is not None  # noqa: S101 - foreign key
+    now = clock.now()
+    if attachment is None:  # grouped with what still waits for the coordinators, if anything
+        if not has_visible(note):
+            return 0
+        return await blockers.note_added(session, now, card.task, unit, report, note, tz)
     coordinators = await coordinators_over(MemberRepository(session), parent_path(unit.path))
-    notifier = Notifier(session, clock.now())
-    for member in coordinators:
-        lang = member.language
-        if attachment is not None:  # the note, if any, rides as the file's caption
-            caption = t(lang, "report.blocked_file", id=card.task.id, unit=unit.name)
-            _forward(notifier, member, attachment, f"{caption}\n{note}".strip())
-        elif note:
-            notifier.message(
-                member,
-                "report.blocked_more",
-                id=card.task.id,
-                unit=unit.name,
-                note=note.strip(),
-                priority=Priority.URGENT,
-            )
+    notifier = Notifier(session, now)
+    for member in coordinators:  # the note, if any, rides as the file's caption
+        caption = t(member.language, "report.blocked_file", id=card.task.id, unit=unit.name)
+        _forward(notifier, member, attachment, f"{caption}\n{note}".strip())
     return len(coordinators)
 
 
@@ -284,37 +283,6 @@ def unit_buttons(lang: str, task_id: int, unit_id: int) -> list[list[Button]]:
             Button(t(lang, "task.history_button"), verb("history")),
         ]
     ]
-
-
-async def _escalate(
-    session: AsyncSession, now: datetime, task: Task, unit: Unit, report: TaskReport, tz: ZoneInfo
-) -> int:
-    """The parent unit's coordinators (or the nearest above who has any) hear at once."""
-    coordinators = await coordinators_over(MemberRepository(session), parent_path(unit.path))
-    notifier = Notifier(session, now)
-    for member in coordinators:
-        lang = member.language
-        text = t(
-            lang,
-            "report.blocked_alert",
-            id=task.id,
-            title=task.title,
-            unit=unit.name,
-            progress=report.progress,
-            at=local(report.reported_at, tz),
-            note=report.note or t(lang, "report.no_note"),
-        )
-        notifier.text(
-            member, text, keyboard=unit_buttons(lang, task.id, unit.id), priority=Priority.URGENT
-        )
-        for row in report.attachments:
-            _forward(
-                notifier,
-                member,
-                Attachment(row["kind"], row["file_id"], row.get("file_name")),
-                t(lang, "report.blocked_file", id=task.id, unit=unit.name),
-            )
-    return len(coordinators)
 
 
 async def _regressed(

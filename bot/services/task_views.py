@@ -140,6 +140,26 @@ async def task_status(
 
 
 @dataclass(frozen=True)
+class UnitWithTask:
+    id: int
+    assigned: bool  # the unit itself has the task (else: units under it do)
+
+
+async def unit_with_task(
+    session: AsyncSession, actor: Actor, task_id: int, code: str
+) -> UnitWithTask:
+    """The unit ``/task N CODE`` names, in the actor's scope, and whether it has the task."""
+    found = await UnitRepository(session).get_by_code(code.strip()[:64])
+    if found is None:
+        raise ReportError("directive.unknown_units", codes=code[:64])
+    require(actor, Action.VIEW_TASKS, found.path)
+    repo = TaskRepository(session)
+    if await repo.get(task_id) is None:
+        raise ReportError("task.not_found", id=task_id)
+    return UnitWithTask(found.id, await repo.assignment(task_id, found.id) is not None)
+
+
+@dataclass(frozen=True)
 class UnitHistory:
     task: Task
     unit_id: int

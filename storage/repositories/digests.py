@@ -19,9 +19,9 @@ from storage.models import (
     Task,
     TaskAssignment,
     TaskReport,
-    TaskState,
     Unit,
 )
+from storage.repositories.blockers import BlockerRepository, open_blocker
 from storage.repositories.members import reachable, unreachable
 from storage.repositories.tasks import unfinished
 
@@ -107,21 +107,28 @@ class DigestRepository:
         return Listing(rows, total)
 
     async def blocked(self, path: str) -> Listing:
-        """Units stuck (gặp khó khăn) on open tasks."""
+        """Units stuck (gặp khó khăn) on open tasks whose blocker nobody has resolved yet,
+        those nobody has taken first; each row says whether someone has."""
         where = (
             await self._under(TaskAssignment.unit_id, path),
-            TaskAssignment.state == TaskState.BLOCKED,
+            open_blocker(),
             Task.closed_at.is_(None),
         )
+        taken = TaskAssignment.blocker_taken_by_id.is_not(None)
         base = (
-            select(Unit.name, Task.id, Task.title)
+            select(Unit.name, Task.id, Task.title, taken)
             .select_from(TaskAssignment)
             .join(Unit, Unit.id == TaskAssignment.unit_id)
             .join(Task, Task.id == TaskAssignment.task_id)
             .where(*where)
         )
         count = select(func.count()).select_from(base.subquery())
-        return await self._listing(base.order_by(Task.deadline, Unit.path), count)
+        return await self._listing(base.order_by(taken, Task.deadline, Unit.path), count)
+
+    async def blocked_counts(self, path: str) -> tuple[int, int]:
+        """(open blockers nobody has taken, taken ones being handled) in the subtree."""
+        under = await self._under(TaskAssignment.unit_id, path)
+        return await BlockerRepository(self.session).open_counts(under)
 
     async def overdue(self, path: str, now: datetime) -> Listing:
         """Open tasks past their deadline, with how many units have not finished."""

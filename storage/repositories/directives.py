@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, case, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,8 +20,19 @@ from storage.models import (
     Unit,
     UnitGroup,
     UnitGroupMember,
+    Urgency,
 )
 from storage.repositories.members import reachable, unreachable
+
+
+def most_urgent_first() -> Any:
+    """An ORDER BY term: Hỏa tốc, Thượng khẩn, Khẩn, then Thường (and any unknown value)."""
+    return case(
+        (Directive.urgency == Urgency.FLASH.value, 0),
+        (Directive.urgency == Urgency.VERY_URGENT.value, 1),
+        (Directive.urgency == Urgency.URGENT.value, 2),
+        else_=3,
+    )
 
 
 @dataclass(frozen=True)
@@ -214,7 +226,7 @@ class DirectiveRepository:
                 ),
             )
             .where(DirectiveTarget.confirmed_at.is_(None))
-            .order_by(Directive.ack_by)
+            .order_by(most_urgent_first(), Directive.ack_by)
         )
         return list(await self.session.scalars(stmt))
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, func, select, update
@@ -16,6 +17,12 @@ class InvitationRepository:
         self.session.add(invitation)
         await self.session.flush()
         return invitation
+
+    async def add_many(self, invitations: Sequence[Invitation]) -> list[Invitation]:
+        """Insert a batch in one flush; each row has its id afterwards."""
+        self.session.add_all(invitations)
+        await self.session.flush()
+        return list(invitations)
 
     async def get_by_hash(self, code_hash: str) -> Invitation | None:
         return await self.session.scalar(

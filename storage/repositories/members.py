@@ -124,17 +124,18 @@ class MemberRepository:
         )
         return set(rows)
 
-    async def units_with_active_members(self, unit_ids: Iterable[int]) -> set[int]:
-        """Which of these units someone can still be reached in."""
+    async def units_with_active_members(
+        self, unit_ids: Iterable[int], *, reached: bool = True
+    ) -> set[int]:
+        """Which of these units someone can still be reached in (``reached=False``: someone
+        is registered and approved, reachable or not)."""
         ids = list(unit_ids)
         found: set[int] = set()
+        who = reachable() if reached else Member.status == MemberStatus.ACTIVE
         for start in range(0, len(ids), 900):
             rows = await self.session.scalars(
                 select(Member.unit_id)
-                .where(
-                    Member.unit_id.in_(ids[start : start + 900]),
-                    reachable(),
-                )
+                .where(Member.unit_id.in_(ids[start : start + 900]), who)
                 .distinct()
             )
             found.update(rows)

@@ -38,6 +38,7 @@ from storage.models import (
     TaskAssignment,
     Unit,
 )
+from storage.repositories.directives import most_urgent_first
 from storage.repositories.tasks import unfinished
 
 CHUNK = 2000  # duties handled per round trip; keeps a sweep's memory flat
@@ -163,12 +164,13 @@ class ReminderRepository:
 
     async def live_directives(self, acked_after: datetime) -> list[tuple[Directive, int]]:
         """Directives whose confirmation deadline is later than ``acked_after``, each with
-        the depth of the unit that issued it."""
+        the depth of the unit that issued it; the most urgent first (a sweep's budget goes to
+        them first, and a person's reminders list them first among equals)."""
         rows = await self.session.execute(
             select(Directive, Unit.depth)
             .join(Unit, Unit.id == Directive.scope_unit_id)
             .where(Directive.ack_by > acked_after)
-            .order_by(Directive.id)
+            .order_by(most_urgent_first(), Directive.id)
         )
         return [(r[0], r[1]) for r in rows]
 

@@ -62,6 +62,7 @@ EXPECTED: dict[Role, dict[Action, set[str]]] = {
         A.SUBMIT_INITIATIVE: {"own"},
         A.FEATURE_INITIATIVE: SUBTREE,
         A.PAUSE_REMINDERS: SUBTREE,
+        A.HANDLE_BLOCKER: SUBTREE,
     },
     Role.ADMIN: {action: EVERY for action in Action},
 }

@@ -10,6 +10,7 @@ from bot.services import directive_views, directives
 from bot.services.authz import Actor, NotAllowed
 from bot.services.confirmations import Tap, confirm_taps
 from bot.services.directives import Confirmed, DirectiveError, Target, changes
+from bot.services.rollups import Rollups
 from bot.services.units import import_units
 from storage.models import (
     DirectiveConfirmation,
@@ -83,8 +84,8 @@ async def test_send_reaches_every_active_member_of_the_targets(session, clock) -
     assert rows[0].payload["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == (
         f"dc:{sent.directive_id}:1"
     )
-    assert "CHỈ ĐẠO KHẨN" in rows[0].payload["text"]
-    assert "URGENT DIRECTIVE" in rows[1].payload["text"]
+    assert "CHỈ ĐẠO HỎA TỐC" in rows[0].payload["text"]
+    assert "FLASH DIRECTIVE" in rows[1].payload["text"]
 
 
 async def test_targets_stay_inside_the_subtree(session, clock) -> None:
@@ -187,7 +188,7 @@ async def test_amend_asks_everyone_again(session, clock) -> None:
     status = await directive_views.status(session, boss.actor, sent.directive_id)
     assert (status.version, status.confirmed) == (2, 0)
     newest = (await _rows(session))[-1]
-    assert "− Họp 8 giờ" in newest.payload["text"]
+    assert "• Họp “8” → “9” giờ" in newest.payload["text"]
     assert newest.payload["reply_markup"]["inline_keyboard"][0][0]["callback_data"].endswith(":2")
     other = await make_member(session, clock, "QN", Role.COORDINATOR)
     with pytest.raises(NotAllowed):
@@ -213,10 +214,11 @@ async def test_list_shows_counts(session, clock) -> None:
     boss = await make_member(session, clock, "HN", Role.COORDINATOR)
     await make_member(session, clock, "HN-BD-PX")
     await _send(session, clock, boss.actor, "level:commune", text="Dòng đầu\nchi tiết")
-    [line] = await directive_views.list_directives(session, boss.actor)
-    assert (line.confirmed, line.targets, line.excerpt) == (0, 2, "Dòng đầu")
+    [(directive, targets, confirmed)] = await Rollups(session, boss.actor, clock.now()).reaching(10)
+    assert (confirmed, targets, directive.text.splitlines()[0]) == (0, 2, "Dòng đầu")
     seen = await directives.preview(session, boss.actor, Target.parse("level:commune"), 30)
     assert (seen.unit_count, seen.member_count) == (2, 1)
+    assert seen.nobody == ["Công an phường Trúc Bạch"]  # registered nowhere: nobody gets it
 
 
 async def test_an_amendment_reaches_only_units_still_in_the_amenders_scope(session, clock) -> None:

@@ -18,7 +18,8 @@ from bench.fortnight import TZ, Delivery, Figures, Lived
 from bot.services.notify import Priority
 from storage.db import Database
 from storage.models import Role
-from tests.conftest import PG_ENV, _create_pg_database, _drop_pg_database
+from storage.scratch import create_database, drop_database
+from tests.conftest import PG_ENV
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     """One fortnight for every test here (it commits, so on a database of its own)."""
     base = os.environ.get(PG_ENV) or None
     if base:
-        url = asyncio.run(_create_pg_database(base))
+        url = asyncio.run(create_database(base))
     else:
         url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('fortnight') / 'fortnight.db'}"
     try:
@@ -58,7 +59,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
         yield played
     finally:
         if base:
-            asyncio.run(_drop_pg_database(base, url))
+            asyncio.run(drop_database(base, url))
 
 
 def _local(moment: datetime) -> str:

@@ -310,14 +310,15 @@ async def test_quiet_hours_hold_reminders_until_morning_but_not_urgent_directive
             tz=TZ,
         )
     await w.inbox.new()
-    report = await w.sweep_at(evening + timedelta(minutes=5))
+    slow = replace(CONFIG, flash_remind_every=timedelta(hours=12))  # not again by the morning
+    report = await w.sweep_at(evening + timedelta(minutes=5), slow)
     assert (report.reminders, report.directive_reminders) == (0, 1)
     rows = await w.inbox.new()
     assert [r.member_id for r in rows] == [w.tb.id]
     assert "NHẮC LẠI" in rows[0].payload["text"]
-    assert "KHẨN" in rows[0].payload["text"]
+    assert "HỎA TỐC" in rows[0].payload["text"]
     morning = datetime(2026, 7, 6, 6, 30, tzinfo=TZ)
-    report = await w.sweep_at(morning)
+    report = await w.sweep_at(morning, slow)
     assert report.reminders == 3
     assert report.directive_reminders == 1
     rows = [r for r in await w.inbox.new() if r.member_id == w.tb.id]
@@ -483,7 +484,7 @@ async def test_a_non_urgent_directive_written_at_night_waits_for_the_morning(
     rows = await w.inbox.new()
     assert [(r.payload["text"].split(" #")[0], r.not_before) for r in rows] == [
         ("📢 CHỈ ĐẠO", morning),
-        ("🔴 CHỈ ĐẠO KHẨN", night),
+        ("🔴 CHỈ ĐẠO HỎA TỐC", night),
     ]
     clock.set(datetime(2026, 7, 2, 14, 0, tzinfo=TZ))  # in the day nothing waits
     day = await directives.send_directive(

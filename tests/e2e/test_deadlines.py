@@ -114,7 +114,7 @@ async def test_a_coordinator_moves_a_deadline_and_pending_units_hear_it_once(
     assert (moved.deadline, moved.event_offset_minutes) == (local, None)
 
     view = await district.ask("/task 1")
-    assert "⏳ Hạn: 17:00 12/08/2030" in view.body
+    assert "hạn 17:00 12/08/2030" in view.body
     assert "Hạn trước khi dời: 23:59 05/08/2030" in view.body
     history = await district.ask("/task 1 HN-BD-PX")
     assert "dời hạn 23:59 05/08/2030 → 17:00 12/08/2030" in history.body

@@ -73,8 +73,8 @@ async def test_directive_to_all_communes_and_one_tap_confirmation(env: BotEnv) -
     assert "#1 [1/2]" in listing.body
     await coordinator.press(listing, "#1")
     await coordinator.wait_until(lambda: "📊" in listing.body)
-    assert "Đã xác nhận: 1/2" in listing.body
-    assert "Công an quận Ba Đình: Công an phường Trúc Bạch" in listing.body
+    assert "✅ 1/2 đơn vị đã xác nhận (50%)" in listing.body
+    assert "1. 🟡 Công an quận Ba Đình: 1/2 đã xác nhận" in listing.body  # one line a district
 
 
 async def test_late_confirmation_is_kept_and_marked(env: BotEnv) -> None:
@@ -89,7 +89,8 @@ async def test_late_confirmation_is_kept_and_marked(env: BotEnv) -> None:
     listing = await coordinator.ask("/directives")
     await coordinator.press(listing, "#1")
     await coordinator.wait_until(lambda: "📊" in listing.body)
-    assert "(1 sau hạn)" in listing.body
+    assert "⏰ 1 đơn vị xác nhận sau hạn" in listing.body
+    assert "⏰ 1 quá hạn" in listing.body  # Trúc Bạch has still not confirmed
 
 
 async def test_amendment_asks_again_and_shows_changes(env: BotEnv) -> None:
@@ -110,8 +111,7 @@ async def test_amendment_asks_again_and_shows_changes(env: BotEnv) -> None:
 
     amended = await officer.next_message()
     assert "Bản sửa đổi lần 2" in amended.body
-    assert "− Họp lúc 8 giờ." in amended.body
-    assert "+ Họp lúc 9 giờ." in amended.body
+    assert "• Họp lúc “8” → “9” giờ." in amended.body
     await officer.wait_until(lambda: "đã có bản sửa đổi" in first.body)
     old_tap = await officer.await_answer(officer.press_data(first, "dc:1:1"))
     assert old_tap.text is not None
@@ -159,7 +159,7 @@ async def test_forged_stale_and_out_of_scope_taps_change_nothing(env: BotEnv) ->
     wrong_version = await officer.await_answer(officer.press_data(copy, "dc:1:7"))
     assert wrong_version.text is not None
     assert "đã được sửa đổi" in wrong_version.text
-    assert "không được phép" in (await stranger.ask("/directives")).body
+    assert "đã xác nhận mọi chỉ đạo" in (await stranger.ask("/directives")).body  # none for it
     refused = await officer.ask("/directive")
     assert "không được phép" in refused.body
 

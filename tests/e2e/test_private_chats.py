@@ -139,7 +139,7 @@ async def test_an_edited_message_never_makes_or_changes_a_report(env: BotEnv) ->
     reports = await _reports(env)
     assert [(r.state, r.progress) for r in reports] == [("in_progress", 40)]
     view = await district.ask("/task 1")
-    assert "Đã quá hạn" in view.body
+    assert "⏰ 2 quá hạn" in view.body  # both communes: neither has reported done
 
 
 async def test_a_guest_is_answered_in_their_telegram_language(env: BotEnv) -> None:

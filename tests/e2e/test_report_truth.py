@@ -85,12 +85,12 @@ async def test_a_done_report_sent_back_reads_done_and_owes_more(env: BotEnv) -> 
     assert "Trạng thái hiện tại: Hoàn thành, 100% — đã được yêu cầu bổ sung" in card.body
     assert "Đang thực hiện" not in card.body.split("\n")[2]
     view = await district.ask("/task 1")
-    assert "Đơn vị: 1 · ✅ 0 ·" in view.body  # not finished until it reports again
-    assert "↩️ bổ sung 1" in view.body
-    assert "HN-BD-PX Công an phường Phúc Xá 100% ↩️" in view.body
+    assert "✅ 0/1 hoàn thành" in view.body  # not finished until it reports again
+    assert "↩️ 1 được yêu cầu bổ sung" in view.body
+    assert "Công an phường Phúc Xá: Hoàn thành 100% · ↩️ được yêu cầu bổ sung" in view.body
 
     await an.press(card, "Hoàn thành")  # reports again: done, and nothing is owed
     await an.wait_until(lambda: "Đã ghi báo cáo" in card.body)
     view = await district.ask("/task 1")
-    assert "Đơn vị: 1 · ✅ 1 ·" in view.body
-    assert "↩️ bổ sung 0" in view.body
+    assert "✅ 1/1 hoàn thành" in view.body
+    assert "được yêu cầu bổ sung" not in view.body  # answered: nothing owed

@@ -142,7 +142,7 @@ class RollupRepository:
             else select(Task.id).where(Task.id.in_(list(task_ids)))
         )
         overdue = tasks.where(Task.deadline <= now)
-        per_unit = (
+        per_unit: Any = (
             select(
                 TaskAssignment.unit_id.label("unit_id"),
                 func.count().label("duties"),
@@ -156,9 +156,11 @@ class RollupRepository:
             )
             .where(TaskAssignment.task_id.in_(tasks))
             .group_by(TaskAssignment.unit_id)
-            .subquery("per_unit")
         )
         mapped = self.child_map(at, max_depth)
+        if at.parent_id is not None:  # a part of the tree: only its units' duties are read
+            per_unit = per_unit.where(TaskAssignment.unit_id.in_(select(mapped.c.unit_id)))
+        per_unit = per_unit.subquery("per_unit")
         c = per_unit.c
         rows = await self.session.execute(
             select(

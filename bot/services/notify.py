@@ -239,11 +239,12 @@ class Notifier:
         return changed
 
     async def spaced(self, copies: Sequence[Copy], gap: timedelta = BUZZ_GAP) -> list[Copy]:
-        """The copies, each moved to ``gap`` after its member's latest routine message when
-        that falls within ``gap`` of now: the morning's held notice, a digest and a sweep's
-        message to one person come a minute apart, not in one burst."""
+        """The copies (routine news), each moved to ``gap`` after its member's latest message
+        from the outbox when that falls within ``gap`` of now: the morning's held notice, an
+        urgent directive, a digest and a sweep's message to one person come a minute apart,
+        not in one burst. (Urgent messages themselves are never moved.)"""
         last = await self.outbox.last_routine(
-            [c.member.id for c in copies], self.now, gap, below=Priority.URGENT
+            [c.member.id for c in copies], self.now, gap, below=Priority.REPLY
         )
         return [
             replace(copy, not_before=last[copy.member.id] + gap) if copy.member.id in last else copy

@@ -122,9 +122,9 @@ class OutboxRepository:
     async def last_routine(
         self, member_ids: Sequence[int], now: datetime, gap: timedelta, below: int
     ) -> dict[int, datetime]:
-        """When each member's latest routine message (a send less urgent than ``below``) went
-        out or will, for those that fall within ``gap`` of ``now``: a phone buzzes once a
-        minute at most for news that can wait. Reads pending rows and rows sent since
+        """When each member's latest message (a send less urgent than ``below``) went out or
+        will, for those that fall within ``gap`` of ``now``: a phone buzzes once a minute at
+        most for news that can wait. Reads pending rows and rows sent since
         ``now - gap`` (bounded by the due index, since a row is sent after it is due)."""
         found: dict[int, datetime] = {}
         sends = OutboxMessage.method.startswith("send")

@@ -84,7 +84,15 @@ async def digest_text(
     overdue = await repo.overdue(path, now)
     unconfirmed = await repo.unconfirmed(path, now - DIRECTIVE_WINDOW)
     unreachable = await repo.unreachable(path)
-    if not (reports or blocked.total or overdue.total or unconfirmed.total or unreachable.total):
+    unstaffed = await repo.unstaffed(path)
+    if not (
+        reports
+        or blocked.total
+        or overdue.total
+        or unconfirmed.total
+        or unreachable.total
+        or unstaffed.total
+    ):
         return None
     lines = [
         t(
@@ -119,6 +127,11 @@ async def digest_text(
         "digest.unreachable_line",
         lambda r: {"name": r[0], "unit": r[1]},
     )
+    if unstaffed.total:
+        names = ", ".join(row[0] for row in unstaffed.rows)
+        more = unstaffed.total - len(unstaffed.rows)
+        extra = t(lang, "rollup.nobody_more", count=more) if more else ""
+        lines.append(t(lang, "digest.unstaffed", count=unstaffed.total, names=names, more=extra))
     lines.append(t(lang, "digest.footer"))
     return "\n".join(lines)
 

@@ -14,6 +14,7 @@ from storage.models import (
     Directive,
     DirectiveTarget,
     Member,
+    MemberStatus,
     ReportKind,
     Role,
     Task,
@@ -162,6 +163,26 @@ class DigestRepository:
         )
         count = select(func.count()).select_from(base.subquery())
         return await self._listing(base.order_by(Directive.ack_by), count)
+
+    async def unstaffed(self, path: str) -> Listing:
+        """Units under ``path`` that owe an open task and have nobody registered: nobody there
+        hears of it until someone is invited (coverage)."""
+        owes = (
+            select(TaskAssignment.unit_id)
+            .join(Task, Task.id == TaskAssignment.task_id)
+            .where(TaskAssignment.unit_id == Unit.id, Task.closed_at.is_(None), unfinished())
+            .correlate(Unit)
+            .exists()
+        )
+        staffed = (
+            select(Member.id)
+            .where(Member.unit_id == Unit.id, Member.status == MemberStatus.ACTIVE)
+            .correlate(Unit)
+            .exists()
+        )
+        where = (_in(path), owes, ~staffed)
+        count = select(func.count()).select_from(Unit).where(*where)
+        return await self._listing(select(Unit.name).where(*where).order_by(Unit.path), count)
 
     async def unreachable(self, path: str) -> Listing:
         """Active members Telegram will not deliver to (they blocked the bot)."""

@@ -79,3 +79,22 @@ async def test_each_coordinator_gets_their_subtree_once_a_day(
     assert "Nhiệm vụ quá hạn (1)" in rows[quiet_one.id]
     assert "1 đơn vị chưa xong" in rows[quiet_one.id]  # Bãi Cháy, its only unit
     assert "3 đơn vị chưa xong" in rows[w.committee.id]
+
+
+async def test_the_digest_names_units_that_owe_work_and_have_nobody_registered(
+    session: AsyncSession, clock: ManualClock
+) -> None:
+    w = World(session, clock)
+    await w.build()
+    from storage.models import MemberStatus
+
+    tb = await session.get(Member, w.tb.id)
+    tb.status = MemberStatus.REJECTED  # Trúc Bạch's only officer: nobody is left there
+    await w.report(w.px[0], TaskState.DONE)  # Phúc Xá owes nothing any more
+    morning = datetime(2026, 7, 2, 7, 0, tzinfo=TZ)
+    await digests.send_digests(session, morning, CONFIG, TZ)
+    rows = {r.member_id: r.payload["text"] for r in await w.inbox.new()}
+    district = rows[w.district.id]
+    assert "👤 1 đơn vị còn việc mà chưa có cán bộ đăng ký" in district
+    assert "Công an phường Trúc Bạch" in district.split("👤")[1]
+    assert "Phúc Xá" not in district.split("👤")[1]

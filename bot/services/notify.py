@@ -244,10 +244,12 @@ class Notifier:
         urgent directive, a digest and a sweep's message to one person come a minute apart,
         not in one burst. (Urgent messages themselves are never moved.)"""
         last = await self.outbox.last_routine(
-            [c.member.id for c in copies], self.now, gap, below=Priority.REPLY
+            [c.member.chat_id for c in copies], self.now, gap, below=Priority.REPLY
         )
         return [
-            replace(copy, not_before=last[copy.member.id] + gap) if copy.member.id in last else copy
+            replace(copy, not_before=last[copy.member.chat_id] + gap)
+            if copy.member.chat_id in last
+            else copy
             for copy in copies
         ]
 

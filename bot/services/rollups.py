@@ -204,9 +204,9 @@ class Rollups:
                 ids = await self.repo.plan_task_ids(subject_id)
             found = await self.repo.task_tallies(unit, ids, self.now, depth)
             lines = [_task_line(children[x.child_id], x, x.child_id == unit.id) for x in found]
-        if not lines and kind in (TASK, DIRECTIVE):
-            key = "task.not_found" if kind == TASK else "directive.not_found"
-            raise RollupError(key, id=subject_id)
+        if not lines and kind != ALL:  # nothing of it in the viewer's part: not theirs to see
+            key = {TASK: "task.not_found", DIRECTIVE: "directive.not_found"}.get(kind)
+            raise RollupError(key or "rollup.no_plan", id=subject_id)
         below = sorted((line for line in lines if not line.own), key=Line.worst_first)
         pages = max(1, -(-len(below) // PAGE))
         if page >= pages:

@@ -120,44 +120,44 @@ class OutboxRepository:
         return int(getattr(result, "rowcount", 0) or 0)
 
     async def last_routine(
-        self, member_ids: Sequence[int], now: datetime, gap: timedelta, below: int
+        self, chat_ids: Sequence[int], now: datetime, gap: timedelta, below: int
     ) -> dict[int, datetime]:
-        """When each member's latest message (a send less urgent than ``below``) went out or
+        """When each chat's latest message (a send less urgent than ``below``) went out or
         will, for those that fall within ``gap`` of ``now``: a phone buzzes once a minute at
         most for news that can wait. Reads pending rows and rows sent since
         ``now - gap`` (bounded by the due index, since a row is sent after it is due)."""
         found: dict[int, datetime] = {}
         sends = OutboxMessage.method.startswith("send")
-        for start in range(0, len(member_ids), 900):
-            chunk = list(member_ids[start : start + 900])
+        for start in range(0, len(chat_ids), 900):  # by chat: indexed, a chat's rows are few
+            chunk = list(chat_ids[start : start + 900])
             pending = (
-                select(OutboxMessage.member_id, func.max(OutboxMessage.not_before))
+                select(OutboxMessage.chat_id, func.max(OutboxMessage.not_before))
                 .where(
                     OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
                     OutboxMessage.priority > below,
                     OutboxMessage.not_before > now - gap,
                     OutboxMessage.not_before <= now + gap,
-                    OutboxMessage.member_id.in_(chunk),
+                    OutboxMessage.chat_id.in_(chunk),
                     sends,
                 )
-                .group_by(OutboxMessage.member_id)
+                .group_by(OutboxMessage.chat_id)
             )
             sent = (
-                select(OutboxMessage.member_id, func.max(OutboxMessage.sent_at))
+                select(OutboxMessage.chat_id, func.max(OutboxMessage.sent_at))
                 .where(
                     OutboxMessage.status == OutboxStatus.SENT,
                     OutboxMessage.priority > below,
                     OutboxMessage.not_before > now - RECENT,
                     OutboxMessage.sent_at > now - gap,
-                    OutboxMessage.member_id.in_(chunk),
+                    OutboxMessage.chat_id.in_(chunk),
                     sends,
                 )
-                .group_by(OutboxMessage.member_id)
+                .group_by(OutboxMessage.chat_id)
             )
             for query in (pending, sent):
-                for member_id, moment in await self.session.execute(query):
-                    if member_id is not None and moment is not None:
-                        found[member_id] = max(found.get(member_id, moment), moment)
+                for chat_id, moment in await self.session.execute(query):
+                    if moment is not None:
+                        found[chat_id] = max(found.get(chat_id, moment), moment)
         return found
 
     async def get_many(self, ids: Sequence[int]) -> dict[int, OutboxMessage]:

@@ -141,3 +141,16 @@ async def test_the_whole_picture_counts_every_open_task_in_the_viewers_part(
     assert officer is not None
     with pytest.raises(NotAllowed):  # an officer sees their own unit's work, not the tree
         await Rollups(session, view_of(officer).actor, clock.now()).page("a", 0, "T01", 0)
+
+
+async def test_a_plan_with_nothing_in_the_viewers_part_is_not_shown(
+    session: AsyncSession, clock: ManualClock, seed: dict[str, int]
+) -> None:
+    top = view_of(await national.member_at(session, "BCA", Role.COORDINATOR))
+    plan = await plans.create_plan(
+        session, clock, top.actor, code="KH-rieng", title="Kế hoạch riêng của Bộ",
+        event_date=(clock.now() + timedelta(days=30)).date(),
+    )  # fmt: skip
+    province = view_of(await national.member_at(session, "T01", Role.COORDINATOR))
+    with pytest.raises(RollupError):  # a forged button names it: its title stays unseen
+        await Rollups(session, province.actor, clock.now()).page("p", plan.id, None, 0)

@@ -31,7 +31,10 @@ def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
 @cache
 def catalog(language: str) -> dict[str, str]:
     path = LOCALES / f"{language}.toml"
-    return _flatten(tomllib.loads(path.read_text(encoding="utf-8")))
+    found = _flatten(tomllib.loads(path.read_text(encoding="utf-8")))
+    for part in sorted(LOCALES.glob(f"{language}.*.toml")):  # TEMPORARY: merged before landing
+        found.update(_flatten(tomllib.loads(part.read_text(encoding="utf-8"))))
+    return found
 
 
 def languages() -> list[str]:

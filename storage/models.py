@@ -491,3 +491,37 @@ class SweepMark(Base):
 
     job: Mapped[str] = mapped_column(CleanString(40), primary_key=True)
     at: Mapped[datetime]
+
+
+class TaskCount(Base):
+    """How the duties of one task stand in the subtree of one unit (that unit included), kept
+    in step by every write of an assignment (``storage/repositories/counts.py``): a roll-up
+    line reads one row instead of the subtree's duties."""
+
+    __tablename__ = "task_counts"
+
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True, index=True)
+    duties: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)  # finished: done and not sent back
+    doing: Mapped[int] = mapped_column(Integer, default=0)
+    blocked: Mapped[int] = mapped_column(Integer, default=0)
+    idle: Mapped[int] = mapped_column(Integer, default=0)  # not started
+    returned: Mapped[int] = mapped_column(Integer, default=0)
+    unfinished: Mapped[int] = mapped_column(Integer, default=0)  # late once the deadline passes
+    progress: Mapped[int] = mapped_column(Integer, default=0)  # the sum of the duties' %
+    unstaffed: Mapped[int] = mapped_column(Integer, default=0)  # duties of units nobody is in
+
+
+class DirectiveCount(Base):
+    """How the targets of one directive stand in the subtree of one unit, kept like
+    :class:`TaskCount`."""
+
+    __tablename__ = "directive_counts"
+
+    directive_id: Mapped[int] = mapped_column(ForeignKey("directives.id"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True, index=True)
+    units: Mapped[int] = mapped_column(Integer, default=0)
+    confirmed: Mapped[int] = mapped_column(Integer, default=0)
+    after_deadline: Mapped[int] = mapped_column(Integer, default=0)  # confirmed, but late
+    unstaffed: Mapped[int] = mapped_column(Integer, default=0)

@@ -20,6 +20,7 @@ from bot.services.units import import_units
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Task, TaskAssignment, TaskState, Unit
+from storage.repositories.counts import CountRepository
 from storage.repositories.tasks import TaskRepository
 
 STATES = list(TaskState)
@@ -56,6 +57,7 @@ async def _seed(db: Database, units: int, tasks: int) -> None:
             ]
             for start in range(0, len(batch), 5000):
                 await session.execute(insert(TaskAssignment), batch[start : start + 5000])
+        await CountRepository(session).rebuild()  # the duties were written past its write paths
 
 
 async def _fieldbot(db: Database, path: str) -> float:

@@ -32,6 +32,7 @@ from storage.models import (
     TaskAssignment,
     Unit,
 )
+from storage.repositories.counts import CountRepository
 from storage.repositories.digests import DigestRepository
 
 RUNS = 5
@@ -59,6 +60,8 @@ async def _directive(db: Database, now: datetime) -> int:
                 created_at=now, updated_at=now,
             )
         )  # fmt: skip
+        await session.flush()
+        await CountRepository(session).rebuild()  # duties and targets written past its paths
         return directive.id
 
 

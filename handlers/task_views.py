@@ -119,7 +119,9 @@ async def task_action(update: Update, context: FieldbotContext) -> None:
     try:
         async with runtime.db.session() as session:
             if payload.verb == "close_sure":
-                await reports.close_task(session, runtime.clock, member.actor, payload.task_id)
+                await reports.close_task(
+                    session, runtime.clock, member.actor, payload.task_id, runtime.config.tz
+                )
             status = await task_views.task_status(
                 session, member.actor, payload.task_id, runtime.clock.now()
             )

@@ -23,6 +23,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
+from storage.repositories.counts import apply_pending
+
 # The task whose session last committed a write, set in that task's context. A task started
 # later (each update python-telegram-bot handles) inherits a copy of the value but is another
 # task, so it never takes its parent's saves (start-up's, say) for its own.
@@ -43,6 +45,11 @@ def _flushed(session: Session, _flush: UOWTransaction) -> None:
 def _executed(state: ORMExecuteState) -> None:
     if state.is_insert or state.is_update or state.is_delete:
         state.session.info[_WROTE] = True
+
+
+@event.listens_for(TrackedSession, "before_commit")
+def _counts(session: Session) -> None:
+    apply_pending(session)  # the counts per subtree, in the same transaction as the duties
 
 
 def saved_in_this_task() -> bool:

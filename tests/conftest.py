@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import ManualClock
-from storage.db import make_engine
+from storage.db import TrackedSession, make_engine
 from storage.migrate import upgrade
+from storage.repositories.counts import CountRepository
 from storage.scratch import create_database, drop_database
 
 PG_ENV = "FIELDBOT_TEST_DATABASE_URL"
@@ -57,6 +58,17 @@ async def fresh_url(tmp_path: Path) -> AsyncIterator[str]:
     await drop_database(base, url)
 
 
+async def assert_counts_kept(session: AsyncSession) -> None:
+    """The counts per subtree the writes kept are those the duties give (every test that
+    writes duties checks every write path it takes)."""
+    counts = CountRepository(session)
+    kept, recounted = await counts.kept(), await counts.recount()
+    for name, mine, truth in zip(("task", "directive"), kept, recounted, strict=True):
+        wrong = {k: (mine.get(k), truth.get(k)) for k in mine.keys() | truth.keys()}
+        wrong = {k: v for k, v in wrong.items() if v[0] != v[1]}
+        assert not wrong, f"{name} counts drifted (kept, true): {dict(list(wrong.items())[:5])}"
+
+
 @pytest.fixture
 async def session(migrated_url: str) -> AsyncIterator[AsyncSession]:
     """A session inside a transaction that is rolled back when the test ends."""
@@ -64,10 +76,15 @@ async def session(migrated_url: str) -> AsyncIterator[AsyncSession]:
     async with engine.connect() as connection:
         transaction = await connection.begin()
         db_session = AsyncSession(
-            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+            bind=connection,
+            join_transaction_mode="create_savepoint",
+            expire_on_commit=False,
+            sync_session_class=TrackedSession,
         )
         try:
             yield db_session
+            if db_session.in_transaction() and db_session.sync_session.is_active:
+                await assert_counts_kept(db_session)
         finally:
             await db_session.close()
             await transaction.rollback()

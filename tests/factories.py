@@ -11,6 +11,7 @@ from bot.services.authz import Actor
 from bot.services.members import MemberView, view_of
 from bot.services.units import import_units
 from storage.models import Member, MemberStatus, Role
+from storage.repositories.counts import CountRepository
 from storage.repositories.units import UnitRepository
 
 TREE = """code,name,level,parent_code
@@ -59,4 +60,6 @@ async def make_member(
     session.add(member)
     await session.flush()
     await session.refresh(member, ["unit"])
+    if status == MemberStatus.ACTIVE:  # as a registration does
+        await CountRepository(session).joined(member.unit)
     return view_of(member)

@@ -31,10 +31,7 @@ def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
 @cache
 def catalog(language: str) -> dict[str, str]:
     path = LOCALES / f"{language}.toml"
-    found = _flatten(tomllib.loads(path.read_text(encoding="utf-8")))
-    for part in sorted(LOCALES.glob(f"{language}.*.toml")):  # TEMPORARY: merged before landing
-        found.update(_flatten(tomllib.loads(part.read_text(encoding="utf-8"))))
-    return found
+    return _flatten(tomllib.loads(path.read_text(encoding="utf-8")))
 
 
 def languages() -> list[str]:

@@ -10,7 +10,8 @@ Notes. A member may add a note for 30 minutes after a report. The alert goes at 
 says "(không có ghi chú)": without a note it simply has no note line. A note that comes while
 the message carrying its blocker is still waiting (the follow-up, or an alert behind a busy
 outbox) is written into that message; else, when a follow-up is waiting for that coordinator,
-it joins the follow-up as a "bổ sung" line; else it goes on at once on its own.
+it joins the follow-up as a "bổ sung" line; else it goes on at once on its own. When the task
+is closed first, what still waits about it is withdrawn (``task_closed``).
 
 Owner and end. A coordinator over the unit takes the blocker on (✋ Đã nắm, đang xử lý) and
 later marks it resolved with a note (✅ Đã gỡ vướng mắc); the unit's members hear of both,
@@ -179,8 +180,9 @@ def group_text(lang: str, items: list[AlertItem], tz: ZoneInfo) -> tuple[str, li
 
 
 async def _render(session: AsyncSession, row: OutboxMessage, member: Member, tz: ZoneInfo) -> None:
-    """Write the row's text afresh from what it carries (only while it waits to be sent)."""
-    items = await BlockerRepository(session).items(row.id)
+    """Write the row's text afresh from what it carries (only while it waits to be sent);
+    blockers of a task closed since are left out."""
+    items = [i for i in await BlockerRepository(session).items(row.id) if i.task.closed_at is None]
     if not items:
         return
     lang = member.language
@@ -295,6 +297,27 @@ async def note_added(
             priority=Priority.URGENT,
         )
     return len(coordinators)
+
+
+async def task_closed(session: AsyncSession, task_id: int, tz: ZoneInfo | None = None) -> int:
+    """The task is closed: its blocker alerts still waiting in the outbox no longer stand. A
+    message that carries only blockers of closed tasks (the grouped follow-up, or a first alert
+    behind a busy outbox) is withdrawn; one that carries others too is written afresh without
+    this task's (with ``tz``; else it is rewritten when the next blocker joins it). Returns how
+    many were withdrawn. Call it once ``task.closed_at`` is set."""
+    repo = BlockerRepository(session)
+    members = MemberRepository(session)
+    withdraw: list[int] = []
+    for row in await repo.waiting_rows(task_id):
+        items = await repo.items(row.id)
+        if all(i.task.id == task_id or i.task.closed_at is not None for i in items):
+            withdraw.append(row.id)
+            continue
+        member = await members.get(row.member_id) if row.member_id is not None else None
+        if tz is not None and member is not None:
+            await _render(session, row, member, tz)
+    await session.flush()
+    return await repo.withdraw_rows(withdraw)
 
 
 # -- taking a blocker on and resolving it ------------------------------------------------------

@@ -3,7 +3,8 @@
 Due once a day at ``reminders.digest_time`` local time. Each recipient's stamp
 (``members.last_digest_due``) moves by a conditional UPDATE, so a restart or a second
 process sends nobody a second copy; a day the bot was down past midnight is skipped,
-not sent late. A digest with nothing in it is not sent.
+not sent late. A digest with nothing in it is not sent. A coordinator who registers (or is
+approved) after the day's digest time has their first digest at the next one.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.config import RemindersConfig
 from bot.core.i18n import t
 from bot.core.timefmt import local
+from bot.services.directive_text import urgency_mark
 from bot.services.notify import Copy, Notifier, Priority
 from bot.services.quiet import QuietHours
+from bot.services.reminder_text import first_words
 from storage.models import Member
 from storage.repositories.digests import DigestRepository, Listing
 
@@ -38,8 +41,7 @@ def digest_due(config: RemindersConfig, tz: ZoneInfo, now: datetime) -> datetime
 
 
 def _short(text: str) -> str:
-    line = text.splitlines()[0] if text else ""
-    return line if len(line) <= TITLE else line[: TITLE - 1] + "…"
+    return first_words(text, TITLE)
 
 
 def _section(
@@ -118,7 +120,13 @@ async def digest_text(
         "digest.unconfirmed",
         unconfirmed,
         "digest.unconfirmed_line",
-        lambda r: {"id": r[0], "text": _short(r[1]), "when": local(r[2], tz), "pending": r[3]},
+        lambda r: {
+            "id": r[0],
+            "text": _short(r[1]),
+            "when": local(r[2], tz),
+            "pending": r[3],
+            "mark": urgency_mark(lang, r[4]),
+        },
     )
     lines += _section(
         lang,

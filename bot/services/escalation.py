@@ -29,9 +29,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core import callbacks
 from bot.core.i18n import t
 from bot.core.timefmt import local
+from bot.services.directive_text import Urgency, level_label, urgency_of
 from bot.services.mailbox import Entry, Mailbox
 from bot.services.notify import Button
-from bot.services.reminder_text import MAX_CHARS, bounded, duty_status, span
+from bot.services.reminder_text import MAX_CHARS, bounded, duty_status, first_words, span
 from storage.models import Directive, Member, Role, TaskState, Unit
 from storage.repositories.blockers import BlockerRepository
 from storage.repositories.members import MemberRepository
@@ -152,12 +153,18 @@ class Escalator:
             await self._tell(unit_id, duties, header, footer, task.id, climb, button)
 
     async def directive(self, directive: Directive, climb: Climb) -> None:
+        level = urgency_of(directive.urgency)
+        marked = level is not Urgency.NORMAL  # Thường is the absence of a mark
+
         def header(lang: str, unit: Unit, count: int) -> str:
+            doc = directive.document_number
             return t(
                 lang,
-                "escalation.directive_header",
+                "escalation.directive_header_marked" if marked else "escalation.directive_header",
                 id=directive.id,
-                text=directive.text.splitlines()[0][:80] if directive.text else "",
+                level=level_label(lang, level),
+                number=t(lang, "urgency.number_inline", number=doc) if doc else "",
+                text=first_words(directive.text, 80),
                 deadline=local(directive.ack_by, self.tz),
                 late=span(lang, self.now - directive.ack_by),
                 count=number(lang, count),

@@ -19,6 +19,7 @@ from bot.services.members import MemberView, coordinators_over, role_label, view
 from bot.services.notify import Button, Notifier, Priority
 from storage.models import Invitation, Member, MemberStatus, Role
 from storage.repositories.audit import AuditRepository
+from storage.repositories.counts import CountRepository
 from storage.repositories.invitations import InvitationRepository
 from storage.repositories.members import MemberRepository
 from storage.repositories.units import UnitRepository
@@ -228,6 +229,8 @@ async def redeem_invitation(
     members.add(member)
     await members.flush()
     await session.refresh(member, ["unit"])
+    if status == MemberStatus.ACTIVE:
+        await CountRepository(session).joined(member.unit)
     AuditRepository(session).record(
         now,
         member.id,
@@ -308,6 +311,9 @@ async def decide_member(
     member.decided_by_id = actor.member_id
     member.decided_at = now
     member.updated_at = now
+    if approve:
+        await members.flush()
+        await CountRepository(session).joined(member.unit)
     decider = await members.get(actor.member_id) if actor.member_id else None
     decider_name = decider.full_name if decider else actor.label
     AuditRepository(session).record(

@@ -30,6 +30,29 @@ def time_late(lang: str, late: timedelta) -> str:
     return timefmt.time_late(lang, late)
 
 
+def first_words(text: str | None, size: int) -> str:
+    """The first line of ``text``, at most ``size`` characters: cut between words (never
+    mid-word) and ended with "…" when it is longer."""
+    body = (text or "").strip()
+    first = body.splitlines()[0].strip() if body else ""
+    if len(first) <= size:
+        return first
+    limit = size - 1  # room for "…"
+    head = first[: limit + 1]
+    cut = head.rsplit(" ", 1)[0] if " " in head else head
+    return cut[:limit].rstrip(" ,.;:") + "…"
+
+
+def cut_words(text: str, size: int) -> tuple[str, bool]:
+    """``text`` whole if it has at most ``size`` characters; else its start, cut between words
+    (never mid-word), and True."""
+    if len(text) <= size:
+        return text, False
+    head = text[: size + 1]
+    cut = head.rsplit(None, 1)[0] if head.split(None, 1)[1:] else head[:size]
+    return cut[:size].rstrip(" ,.;:\n"), True
+
+
 def duty_status(lang: str, duty: Duty) -> str:
     """A unit's standing on a task: its last report, or that it never reported."""
     if duty.state is None or duty.reported_at is None:

@@ -30,6 +30,7 @@ from bot.services.notify import Button, Notifier, Priority
 from bot.services.plans import report_button
 from bot.services.quiet import QuietHours
 from storage.models import Member, ReportKind, Task, TaskAssignment, TaskReport, TaskState, Unit
+from storage.repositories.counts import CountRepository, duty_row
 from storage.repositories.members import MemberRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.tasks import PlanRepository, TaskRepository
@@ -200,10 +201,12 @@ async def submit_report(
         )
     )
     assignment = card.assignment
+    before = counted(assignment)
     assignment.escalate_from = climb_restart(assignment, state, now)
     assignment.state, assignment.progress = state, progress
     assignment.reported_at, assignment.reported_by_id, assignment.late = at, actor.member_id, late
     assignment.returned_at = assignment.return_comment = None
+    CountRepository(session).duty_changed(task_id, assignment.unit_id, before, counted(assignment))
     unit = await UnitRepository(session).get(assignment.unit_id)
     assert unit is not None  # noqa: S101 - an assignment's unit exists (foreign key)
     escalated = told = 0
@@ -345,7 +348,9 @@ async def return_report(
     if not comment:
         raise ReportError("report.comment_needed")
     now = clock.now()
+    before = counted(assignment)
     assignment.returned_at, assignment.return_comment = now, comment
+    CountRepository(session).duty_changed(task_id, unit_id, before, counted(assignment))
     await repo.add_report(
         TaskReport(
             task_id=task_id,
@@ -378,6 +383,11 @@ async def return_report(
     return unit.name
 
 
+def counted(assignment: TaskAssignment) -> tuple[int, ...]:
+    """What the assignment adds to the counts above it (``storage/repositories/counts.py``)."""
+    return duty_row(assignment.state, assignment.progress, assignment.returned_at is not None)
+
+
 def climb_restart(assignment: TaskAssignment, state: TaskState, now: datetime) -> datetime | None:
     """Where the unit's climb up the tree counts from after this report: a blocker resolved
     starts it again now; a send-back answered keeps its moment (the mark itself is cleared)."""
@@ -387,7 +397,11 @@ def climb_restart(assignment: TaskAssignment, state: TaskState, now: datetime) -
     return max(marks, default=None)
 
 
-async def close_task(session: AsyncSession, clock: Clock, actor: Actor, task_id: int) -> Task:
+async def close_task(
+    session: AsyncSession, clock: Clock, actor: Actor, task_id: int, tz: ZoneInfo | None = None
+) -> Task:
+    """Close the task. What waits in the outbox about it no longer stands and is withdrawn;
+    a grouped blocker message that also carries other tasks is written afresh in ``tz``."""
     task = await TaskRepository(session).get(task_id)
     if task is None:
         raise ReportError("task.not_found", id=task_id)
@@ -401,4 +415,6 @@ async def close_task(session: AsyncSession, clock: Clock, actor: Actor, task_id:
     await OutboxRepository(session).withdraw(
         [f"task:{task_id}:", f"remind:task:{task_id}"], held_past=clock.now()
     )
+    await session.flush()
+    await blockers.task_closed(session, task_id, tz)
     return task

@@ -251,7 +251,8 @@ class Rollups:
         """The latest directives with targets in the viewer's subtree, whoever sent them, with
         the targets and confirmations of that part."""
         require(self.actor, Action.VIEW_DIRECTIVES, self.actor.unit_path)
-        return await self.repo.directives_reaching(self.actor.unit_path, limit)
+        tops = [self.actor.unit_id] if self.actor.unit_id else await self.repo.roots()
+        return await self.repo.directives_reaching(tops, limit)
 
     async def owed_by_my_unit(self) -> list[Directive]:
         """What the viewer's own unit has not confirmed yet (an officer's /directives)."""

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.clock import Clock
 from bot.services.authz import Action, Actor, require
 from storage.repositories.audit import AuditRepository
+from storage.repositories.counts import CountRepository
 from storage.repositories.units import UnitRepository
 
 COLUMNS = ("code", "name", "level", "parent_code")
@@ -241,6 +242,11 @@ async def import_units(
                 updated += 1
         changes.append(change)
     await units.update_many(changes)
+    new_parent = {c["id"]: c["parent_id"] for c in changes}
+    moved = any(new_parent[link.id] != link.parent_id for link in existing.values())
+    if moved:  # a unit's duties now count under other ancestors: counted afresh
+        await session.flush()
+        await CountRepository(session).rebuild()
     summary = ImportSummary(
         created=len(new_rows), updated=updated, unchanged=len(rows) - len(new_rows) - updated
     )

@@ -121,11 +121,15 @@ class BlockerRepository:
         self.session.add(alert)
 
     async def latest_row(self, member_id: int) -> OutboxMessage | None:
-        """The outbox row that last carried a blocker to this member (the latest due)."""
+        """The outbox row that last carried a blocker to this member (the latest due; a
+        withdrawn one told nobody, so it does not count)."""
         return await self.session.scalar(
             select(OutboxMessage)
             .join(BlockerAlert, BlockerAlert.outbox_id == OutboxMessage.id)
-            .where(BlockerAlert.member_id == member_id)
+            .where(
+                BlockerAlert.member_id == member_id,
+                OutboxMessage.status != OutboxStatus.CANCELLED,
+            )
             .order_by(OutboxMessage.not_before.desc(), OutboxMessage.id.desc())
             .limit(1)
             .execution_options(populate_existing=True)  # the sender may have sent it since
@@ -158,6 +162,39 @@ class BlockerRepository:
             .order_by(BlockerAlert.id)
         )
         return [AlertItem(r[0], r[1], r[2], r[3], r[4] is not None) for r in rows]
+
+    async def waiting_rows(self, task_id: int) -> list[OutboxMessage]:
+        """The rows not sent yet that carry a blocker of this task (or a note to one)."""
+        rows = await self.session.scalars(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.status == OutboxStatus.PENDING,
+                OutboxMessage.id.in_(
+                    select(BlockerAlert.outbox_id)
+                    .join(TaskReport, TaskReport.id == BlockerAlert.report_id)
+                    .where(TaskReport.task_id == task_id)
+                ),
+            )
+            .order_by(OutboxMessage.id)
+            .execution_options(populate_existing=True)
+        )
+        return list(rows)
+
+    async def withdraw_rows(self, outbox_ids: Sequence[int]) -> int:
+        """Cancel these rows if they are still waiting (a row the sender has taken goes out);
+        returns how many."""
+        if not outbox_ids:
+            return 0
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_(list(outbox_ids)),
+                OutboxMessage.status == OutboxStatus.PENDING,
+            )
+            .values(status=OutboxStatus.CANCELLED, last_error="withdrawn")
+            .execution_options(synchronize_session="fetch")
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
     @staticmethod
     def pending(row: OutboxMessage | None) -> bool:

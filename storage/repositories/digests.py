@@ -7,26 +7,48 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, distinct, func, or_, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    case,
+    distinct,
+    func,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
     Directive,
-    DirectiveTarget,
+    DirectiveCount,
     Member,
     MemberStatus,
     ReportKind,
     Role,
     Task,
     TaskAssignment,
+    TaskCount,
     TaskReport,
     Unit,
+    Urgency,
 )
 from storage.repositories.blockers import BlockerRepository, open_blocker
+from storage.repositories.counts import CountRepository
 from storage.repositories.members import reachable, unreachable
 from storage.repositories.tasks import unfinished
 
 DIGEST_ROLES = (Role.COORDINATOR, Role.ADMIN)
+
+
+def _unit_of(path: str) -> int:
+    """The unit a subtree's path ends at (``/1/20/4/`` → 4)."""
+    return int(path.rstrip("/").rsplit("/", 1)[-1])
+
+
+URGENCY_LEVELS = (Urgency.NORMAL, Urgency.URGENT, Urgency.VERY_URGENT, Urgency.FLASH)
 
 
 @dataclass(frozen=True)
@@ -59,13 +81,16 @@ class DigestRepository:
         return column.in_(select(Unit.id).where(_in(path)))
 
     async def due_recipients(self, due: datetime, limit: int) -> list[Member]:
-        """Active coordinators and admins whose digest for ``due`` has not gone out."""
+        """Active coordinators and admins whose digest for ``due`` has not gone out, among
+        those registered (approved) before ``due``: one who joins later in the day has their
+        first digest at the next digest time, not at once."""
         rows = await self.session.scalars(
             select(Member)
             .where(
                 reachable(),
                 Member.role.in_([str(r) for r in DIGEST_ROLES]),
                 or_(Member.last_digest_due.is_(None), Member.last_digest_due < due),
+                func.coalesce(Member.decided_at, Member.created_at) < due,
             )
             .order_by(Member.id)
             .limit(limit)
@@ -132,37 +157,42 @@ class DigestRepository:
         return await BlockerRepository(self.session).open_counts(under)
 
     async def overdue(self, path: str, now: datetime) -> Listing:
-        """Open tasks past their deadline, with how many units have not finished."""
+        """Open tasks past their deadline, with how many units in the subtree have not
+        finished (read from the subtree's counts: one row per task, whatever its size)."""
+        await CountRepository(self.session).apply()  # what this transaction changed
+        at = TaskCount.unit_id == _unit_of(path)
         base = (
-            select(Task.id, Task.title, Task.deadline, func.count())
-            .select_from(TaskAssignment)
-            .join(Task, Task.id == TaskAssignment.task_id)
-            .where(
-                await self._under(TaskAssignment.unit_id, path),
-                Task.closed_at.is_(None),
-                Task.deadline < now,
-                unfinished(),
-            )
-            .group_by(Task.id, Task.title, Task.deadline)
+            select(Task.id, Task.title, Task.deadline, TaskCount.unfinished)
+            .join(TaskCount, TaskCount.task_id == Task.id)
+            .where(at, Task.closed_at.is_(None), Task.deadline < now, TaskCount.unfinished > 0)
         )
         count = select(func.count()).select_from(base.subquery())
-        return await self._listing(base.order_by(Task.deadline), count)
+        return await self._listing(base.order_by(Task.deadline, Task.id), count)
 
     async def unconfirmed(self, path: str, since: datetime) -> Listing:
-        """Directives due since ``since`` (or later) that units have not confirmed."""
+        """Directives due since ``since`` (or later) that units have not confirmed, the most
+        urgent first (Hỏa tốc, Thượng khẩn, Khẩn, Thường), then by deadline; each row carries
+        its độ khẩn."""
+        await CountRepository(self.session).apply()
+        pending = DirectiveCount.units - DirectiveCount.confirmed
         base = (
-            select(Directive.id, Directive.text, Directive.ack_by, func.count())
-            .select_from(DirectiveTarget)
-            .join(Directive, Directive.id == DirectiveTarget.directive_id)
+            select(Directive.id, Directive.text, Directive.ack_by, pending, Directive.urgency)
+            .join(DirectiveCount, DirectiveCount.directive_id == Directive.id)
             .where(
-                await self._under(DirectiveTarget.unit_id, path),
+                DirectiveCount.unit_id == _unit_of(path),
                 Directive.ack_by >= since,
-                DirectiveTarget.confirmed_at.is_(None),
+                pending > 0,
             )
-            .group_by(Directive.id, Directive.text, Directive.ack_by)
         )
         count = select(func.count()).select_from(base.subquery())
-        return await self._listing(base.order_by(Directive.ack_by), count)
+        most_urgent_first = case(
+            {str(level): rank for rank, level in enumerate(reversed(URGENCY_LEVELS))},
+            value=Directive.urgency,
+            else_=len(URGENCY_LEVELS),
+        )
+        return await self._listing(
+            base.order_by(most_urgent_first, Directive.ack_by, Directive.id), count
+        )
 
     async def unstaffed(self, path: str) -> Listing:
         """Units under ``path`` that owe an open task and have nobody registered: nobody there

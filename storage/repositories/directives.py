@@ -22,6 +22,7 @@ from storage.models import (
     UnitGroupMember,
     Urgency,
 )
+from storage.repositories.counts import CountRepository, target_row
 from storage.repositories.members import reachable, unreachable
 
 
@@ -70,6 +71,7 @@ class DirectiveRepository:
             insert(DirectiveTarget),
             [{"directive_id": directive_id, "unit_id": u, "late": False} for u in unit_ids],
         )
+        await CountRepository(self.session).targeted(directive_id, unit_ids)
 
     async def get_many(self, ids: Iterable[int]) -> dict[int, Directive]:
         rows = await self.session.scalars(select(Directive).where(Directive.id.in_(list(ids))))
@@ -136,18 +138,37 @@ class DirectiveRepository:
             )
             .execution_options(synchronize_session=False)
         )
-        return bool(getattr(result, "rowcount", 0))
+        if not getattr(result, "rowcount", 0):
+            return False
+        CountRepository(self.session).target_changed(
+            directive_id, unit_id, target_row(False, False), target_row(True, late)
+        )
+        return True
 
     def add_confirmation(self, confirmation: DirectiveConfirmation) -> None:
         self.session.add(confirmation)
 
     async def reset_confirmations(self, directive_id: int, unit_ids: Iterable[int]) -> None:
         """A new version: these units confirm again, and the scheduler starts over for them."""
+        units = list(unit_ids)
+        counts = CountRepository(self.session)
+        for start in range(0, len(units), 5000):
+            confirmed = await self.session.execute(
+                select(DirectiveTarget.unit_id, DirectiveTarget.late).where(
+                    DirectiveTarget.directive_id == directive_id,
+                    DirectiveTarget.unit_id.in_(units[start : start + 5000]),
+                    DirectiveTarget.confirmed_at.is_not(None),
+                )
+            )
+            for unit_id, late in confirmed:
+                counts.target_changed(
+                    directive_id, unit_id, target_row(True, bool(late)), target_row(False, False)
+                )
         await self.session.execute(
             update(DirectiveTarget)
             .where(
                 DirectiveTarget.directive_id == directive_id,
-                DirectiveTarget.unit_id.in_(list(unit_ids)),
+                DirectiveTarget.unit_id.in_(units),
             )
             .values(
                 confirmed_at=None,

@@ -10,7 +10,7 @@ of a plan's tasks or of every open task, or the targets of a directive.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -22,15 +22,18 @@ from sqlalchemy.sql.selectable import Subquery
 
 from storage.models import (
     Directive,
+    DirectiveCount,
     DirectiveTarget,
     Member,
     MemberStatus,
     Task,
     TaskAssignment,
+    TaskCount,
     TaskReport,
     TaskState,
     Unit,
 )
+from storage.repositories.counts import CountRepository
 from storage.repositories.tasks import finished, unfinished
 
 
@@ -91,6 +94,9 @@ class RollupRepository:
     async def max_depth(self) -> int:
         return int(await self.session.scalar(select(func.max(Unit.depth))) or 0)
 
+    async def roots(self) -> list[int]:
+        return list(await self.session.scalars(select(Unit.id).where(Unit.parent_id.is_(None))))
+
     async def plan_task_ids(self, plan_id: int) -> list[int]:
         return list(await self.session.scalars(select(Task.id).where(Task.plan_id == plan_id)))
 
@@ -132,78 +138,142 @@ class RollupRepository:
     async def task_tallies(
         self, at: Unit, task_ids: Sequence[int] | None, now: datetime, max_depth: int
     ) -> list[TaskTally]:
-        """Per child of ``at``, how its units stand on the tasks (``None``: every open task).
+        """Per child of ``at`` (and ``at`` itself, for its own duties), how its units stand on
+        the tasks (``None``: every open task).
 
-        Counted per unit first (the subject's duties by task id; the tasks' own rows are read
-        once, as lists), then summed per child: no join per duty."""
+        A child's line is its subtree's counts (``task_counts``: one row per task), the late
+        ones those of tasks past their deadline; how many distinct units have a duty, and how
+        many of them nobody is in, is counted per unit only when several tasks are summed."""
+        await CountRepository(self.session).apply()
         tasks = (
             select(Task.id).where(Task.closed_at.is_(None))
             if task_ids is None
             else select(Task.id).where(Task.id.in_(list(task_ids)))
         )
-        overdue = tasks.where(Task.deadline <= now)
-        per_unit: Any = (
-            select(
-                TaskAssignment.unit_id.label("unit_id"),
-                func.count().label("duties"),
-                _count(finished()).label("done"),
-                _count(TaskAssignment.state == TaskState.IN_PROGRESS).label("doing"),
-                _count(TaskAssignment.state == TaskState.BLOCKED).label("blocked"),
-                _count(TaskAssignment.state == TaskState.NOT_STARTED).label("idle"),
-                _count(unfinished() & TaskAssignment.task_id.in_(overdue)).label("late"),
-                _count(TaskAssignment.returned_at.is_not(None)).label("returned"),
-                func.coalesce(func.sum(TaskAssignment.progress), 0).label("progress"),
-            )
-            .where(TaskAssignment.task_id.in_(tasks))
-            .group_by(TaskAssignment.unit_id)
-        )
-        mapped = self.child_map(at, max_depth)
-        if at.parent_id is not None:  # a part of the tree: only its units' duties are read
-            per_unit = per_unit.where(TaskAssignment.unit_id.in_(select(mapped.c.unit_id)))
-        per_unit = per_unit.subquery("per_unit")
-        c = per_unit.c
+        c = TaskCount
         rows = await self.session.execute(
             select(
-                mapped.c.child_id,
+                c.unit_id,
                 func.sum(c.duties),
-                func.count(),
+                func.sum(c.duties),
                 func.sum(c.done),
                 func.sum(c.doing),
                 func.sum(c.blocked),
                 func.sum(c.idle),
-                func.sum(c.late),
+                func.sum(case((Task.deadline <= now, c.unfinished), else_=0)),
                 func.sum(c.returned),
                 func.sum(c.progress),
-                _count(c.unit_id.not_in(self._staffed())),
+                func.sum(c.unstaffed),
             )
-            .select_from(mapped)
-            .join(per_unit, per_unit.c.unit_id == mapped.c.unit_id)
-            .group_by(mapped.c.child_id)
+            .join(Unit, Unit.id == c.unit_id)
+            .join(Task, Task.id == c.task_id)
+            .where(Unit.parent_id == at.id, c.task_id.in_(tasks), c.duties > 0)
+            .group_by(c.unit_id)
         )
-        return [TaskTally(*(int(v or 0) for v in row)) for row in rows]
+        found = [TaskTally(*(int(v or 0) for v in row)) for row in rows]
+        own = await self._own_tally(at, tasks, now)
+        if own is not None:
+            found.append(own)
+        if task_ids is not None and len(task_ids) == 1:
+            return found  # one task: a unit has one duty, counted as one unit
+        distinct = await self._distinct_units(at, tasks, max_depth)
+        return [
+            replace(x, units=distinct[x.child_id][0], unstaffed=distinct[x.child_id][1])
+            for x in found
+            if x.child_id in distinct
+        ]
 
-    async def directive_tallies(
-        self, at: Unit, directive_id: int, overdue: bool, max_depth: int
-    ) -> list[DirectiveTally]:
-        """Per child of ``at``: targets, confirmed, and late (``overdue``: the confirmation
-        deadline has passed, so every unit still pending is late; before it, none is)."""
+    async def _own_tally(self, at: Unit, tasks: Select[Any], now: datetime) -> TaskTally | None:
+        """The viewed unit's own duties (not its children's)."""
+        overdue = tasks.where(Task.deadline <= now)
+        row = (
+            await self.session.execute(
+                select(
+                    func.count(),
+                    _count(finished()),
+                    _count(TaskAssignment.state == TaskState.IN_PROGRESS),
+                    _count(TaskAssignment.state == TaskState.BLOCKED),
+                    _count(TaskAssignment.state == TaskState.NOT_STARTED),
+                    _count(unfinished() & TaskAssignment.task_id.in_(overdue)),
+                    _count(TaskAssignment.returned_at.is_not(None)),
+                    func.coalesce(func.sum(TaskAssignment.progress), 0),
+                ).where(TaskAssignment.unit_id == at.id, TaskAssignment.task_id.in_(tasks))
+            )
+        ).one()
+        duties, done, doing, blocked, idle, late, returned, progress = (int(v or 0) for v in row)
+        if not duties:
+            return None
+        staffed = await self.session.scalar(self._staffed().where(Member.unit_id == at.id).limit(1))
+        return TaskTally(
+            at.id,
+            duties,
+            1,
+            done,
+            doing,
+            blocked,
+            idle,
+            late,
+            returned,
+            progress,
+            int(staffed is None),
+        )
+
+    async def _distinct_units(
+        self, at: Unit, tasks: Select[Any], max_depth: int
+    ) -> dict[int, tuple[int, int]]:
+        """Per child of ``at``: the units of its subtree with a duty among ``tasks``, and how
+        many of those nobody is in (one probe of the unit's duties per unit)."""
         mapped = self.child_map(at, max_depth)
-        pending = DirectiveTarget.confirmed_at.is_(None)
+        has_duty = (
+            select(TaskAssignment.task_id)
+            .where(TaskAssignment.unit_id == mapped.c.unit_id, TaskAssignment.task_id.in_(tasks))
+            .exists()
+        )
         rows = await self.session.execute(
             select(
                 mapped.c.child_id,
                 func.count(),
-                _count(~pending),
-                _count(pending) if overdue else literal(0),
-                _count(DirectiveTarget.late.is_(True)),
-                _count(DirectiveTarget.unit_id.not_in(self._staffed())),
+                _count(mapped.c.unit_id.not_in(self._staffed())),
             )
-            .select_from(mapped)
-            .join(DirectiveTarget, DirectiveTarget.unit_id == mapped.c.unit_id)
-            .where(DirectiveTarget.directive_id == directive_id)
+            .where(has_duty)
             .group_by(mapped.c.child_id)
         )
-        return [DirectiveTally(*(int(v or 0) for v in row)) for row in rows]
+        return {child: (int(n), int(nobody)) for child, n, nobody in rows}
+
+    async def directive_tallies(
+        self, at: Unit, directive_id: int, overdue: bool, max_depth: int
+    ) -> list[DirectiveTally]:
+        """Per child of ``at`` (and ``at`` itself): targets, confirmed, and late (``overdue``:
+        the confirmation deadline has passed, so every unit still pending is late; before it,
+        none is) — a child's line is its subtree's row of ``directive_counts``."""
+        await CountRepository(self.session).apply()
+        c = DirectiveCount
+        rows = await self.session.execute(
+            select(c.unit_id, c.units, c.confirmed, c.after_deadline, c.unstaffed)
+            .join(Unit, Unit.id == c.unit_id)
+            .where(Unit.parent_id == at.id, c.directive_id == directive_id, c.units > 0)
+        )
+        found = [
+            DirectiveTally(child, units, ok, units - ok if overdue else 0, after, nobody)
+            for child, units, ok, after, nobody in rows
+        ]
+        own = await self.session.get(DirectiveTarget, (directive_id, at.id))
+        if own is not None:
+            staffed = await self.session.scalar(
+                self._staffed().where(Member.unit_id == at.id).limit(1)
+            )
+            confirmed = own.confirmed_at is not None
+            found.append(
+                DirectiveTally(
+                    at.id,
+                    1,
+                    int(confirmed),
+                    int(overdue and not confirmed),
+                    int(confirmed and own.late),
+                    int(staffed is None),
+                )
+            )
+        return found
 
     async def unstaffed_units(
         self, path: str, targets: Select[Any], limit: int
@@ -221,35 +291,28 @@ class RollupRepository:
         )
         return total, [(code, name) for code, name in rows]
 
-    async def directives_reaching(self, path: str, limit: int) -> list[tuple[Directive, int, int]]:
-        """The latest directives with a target under ``path``, whoever sent them, with the
-        targets and confirmations of that part only."""
-        under = (
-            select(DirectiveTarget.unit_id)
-            .join(Unit, Unit.id == DirectiveTarget.unit_id)
-            .where(
-                DirectiveTarget.directive_id == Directive.id,
-                Unit.path.startswith(path, autoescape=True),
-            )
-            .correlate(Directive)
-            .exists()
-        )
-        ids = list(
-            await self.session.scalars(
-                select(Directive.id).where(under).order_by(Directive.id.desc()).limit(limit)
-            )
-        )
-        if not ids:
-            return []
+    async def directives_reaching(
+        self, unit_ids: Sequence[int], limit: int
+    ) -> list[tuple[Directive, int, int]]:
+        """The latest directives with a target in the subtrees of ``unit_ids``, whoever sent
+        them, with the targets and confirmations of that part only."""
+        await CountRepository(self.session).apply()
+        c = DirectiveCount
         rows = await self.session.execute(
-            select(Directive, func.count(), _count(DirectiveTarget.confirmed_at.is_not(None)))
-            .join(DirectiveTarget, DirectiveTarget.directive_id == Directive.id)
-            .join(Unit, Unit.id == DirectiveTarget.unit_id)
-            .where(Directive.id.in_(ids), Unit.path.startswith(path, autoescape=True))
-            .group_by(Directive.id)
-            .order_by(Directive.id.desc())
+            select(c.directive_id, func.sum(c.units), func.sum(c.confirmed))
+            .where(c.unit_id.in_(list(unit_ids)), c.units > 0)
+            .group_by(c.directive_id)
+            .order_by(c.directive_id.desc())
+            .limit(limit)
         )
-        return [(d, int(n), int(ok)) for d, n, ok in rows]
+        found = [(int(d), int(n), int(ok)) for d, n, ok in rows]
+        directives = {
+            d.id: d
+            for d in await self.session.scalars(
+                select(Directive).where(Directive.id.in_([d for d, _, _ in found]))
+            )
+        }
+        return [(directives[d], n, ok) for d, n, ok in found]
 
     async def members_of(self, unit_id: int) -> list[MemberActivity]:
         """A unit's members (registered, pending or not) with their latest action."""

@@ -17,6 +17,7 @@ from storage.models import (
     TaskState,
     Unit,
 )
+from storage.repositories.counts import CountRepository
 from storage.repositories.units import ancestor_ids
 
 
@@ -120,6 +121,7 @@ class TaskRepository:
         ]
         for start in range(0, len(rows), 5000):
             await self.session.execute(insert(TaskAssignment), rows[start : start + 5000])
+        await CountRepository(self.session).assigned(task_id, unit_ids)
 
     async def assignment(self, task_id: int, unit_id: int) -> TaskAssignment | None:
         return await self.session.get(TaskAssignment, (task_id, unit_id))

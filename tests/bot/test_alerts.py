@@ -28,6 +28,7 @@ from storage.models import (
     TaskState,
     Unit,
 )
+from storage.repositories.counts import CountRepository
 from tests.factories import make_member, make_tree
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -106,6 +107,7 @@ class Nation:
             .where(TaskAssignment.task_id == self.task_id, TaskAssignment.unit_id.in_(done))
             .values(state=TaskState.DONE, progress=100, reported_at=now)
         )
+        await CountRepository(s).rebuild()  # written past the services
         self.staffed = [c for c in self.staffed if units[c] not in set(done)]
         await self.new_rows()
 

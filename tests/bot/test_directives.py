@@ -19,6 +19,7 @@ from storage.models import (
     OutboxMessage,
     Role,
 )
+from storage.repositories.counts import CountRepository
 from tests.factories import make_member, make_tree
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -236,6 +237,8 @@ async def test_an_amendment_reaches_only_units_still_in_the_amenders_scope(sessi
         select(DirectiveTarget).where(DirectiveTarget.unit_id == moved.actor.unit_id)
     )
     target.confirmed_at, target.confirmed_version = clock.now(), 1
+    await session.flush()
+    await CountRepository(session).rebuild()  # confirmed past the services
     before = {row.id for row in await _rows(session)}
 
     again = await directives.amend(session, clock, boss.actor, sent.directive_id, "Họp 9 giờ", TZ)

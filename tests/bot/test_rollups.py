@@ -16,6 +16,7 @@ from bot.services.directives import Target
 from bot.services.members import view_of
 from bot.services.rollups import PAGE, RollupError, Rollups
 from storage.models import DirectiveTarget, Member, Role, TaskAssignment, TaskState, Unit
+from storage.repositories.counts import CountRepository
 from tests import national
 from tests.bot.test_reminders import TZ
 
@@ -61,6 +62,7 @@ async def test_the_committee_sees_one_line_per_province_worst_first(
             )
             .values(state=state)
         )
+    await CountRepository(session).rebuild()  # the states were written past the services
     top = view_of(await national.member_at(session, "BCA", Role.COORDINATOR))
     views = Rollups(session, top.actor, clock.now())
     first = await views.page("t", task_id, None, 0)
@@ -118,6 +120,7 @@ async def test_a_national_directive_is_seen_by_each_province_for_its_part(
         .where(DirectiveTarget.directive_id == sent.directive_id, DirectiveTarget.unit_id.in_(t01))
         .values(confirmed_at=clock.now())
     )
+    await CountRepository(session).rebuild()
     province = view_of(await national.member_at(session, "T03", Role.COORDINATOR))
     page = await Rollups(session, province.actor, clock.now()).page("d", sent.directive_id, None, 0)
     assert (page.total.units, page.total.done, page.total.late) == (48, 0, 0)

@@ -35,6 +35,7 @@ from bot.services.units import import_units
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import OutboxMessage, OutboxStatus, Role
+from tests.conftest import assert_counts_kept
 from tests.factories import TREE
 
 WAIT = 30.0  # seconds: only a failing test waits this long
@@ -251,4 +252,6 @@ async def env(emulator: BotApiEmulator, fresh_url: str) -> AsyncIterator[BotEnv]
     finally:
         bot_env._stop.set()
         await asyncio.wait_for(bot_env._serving, WAIT)
+        async with db.session() as session:
+            await assert_counts_kept(session)
         await db.dispose()

@@ -67,8 +67,17 @@ def _fill(bind: sa.Connection) -> None:
     for task_id, unit_id, state, progress, returned_at in rows:
         returned = returned_at is not None
         done = state == "done" and not returned
-        row = (1, done, state == "in_progress", state == "blocked", state == "not_started")
-        row += (returned, not done, progress or 0, unit_id not in staffed)
+        row: tuple[int | bool, ...] = (
+            1,
+            done,
+            state == "in_progress",
+            state == "blocked",
+            state == "not_started",
+            returned,
+            not done,
+            progress or 0,
+            unit_id not in staffed,
+        )
         for above in up[unit_id]:
             sums = tasks[task_id, above]
             for i, value in enumerate(row):
@@ -79,7 +88,7 @@ def _fill(bind: sa.Connection) -> None:
     )
     for directive_id, unit_id, confirmed_at, late in rows:
         confirmed = confirmed_at is not None
-        row = (1, confirmed, confirmed and bool(late), unit_id not in staffed)
+        row = (1, confirmed, confirmed and bool(late), unit_id not in staffed)  # same shape
         for above in up[unit_id]:
             sums = directives[directive_id, above]
             for i, value in enumerate(row):

@@ -37,6 +37,7 @@ from handlers import (
     guard,
     initiatives,
     invites,
+    long_texts,
     my_tasks,
     onboarding,
     pauses,
@@ -51,8 +52,9 @@ from storage.migrate import upgrade
 log = logging.getLogger(__name__)
 
 CONCURRENT_UPDATES = 512  # updates handled at once; most of the time they wait on the network
-HANDLER_MODULES = (  # the guard first (its own group); the free-text router and fallback last
+HANDLER_MODULES = (  # the guard and long texts first (own groups); free text and fallback last
     guard,
+    long_texts,
     onboarding,
     account,
     invites,
@@ -140,11 +142,13 @@ async def _post_init(app: Any) -> None:
     runtime.taps.start()
     runtime.scheduler = Scheduler(runtime.db, runtime.clock, config, runtime.wake_sender)
     runtime.scheduler.start()
+    await long_texts.joiner(app).release_all()
     log.info("fieldbot started as @%s", runtime.bot_username)
 
 
 async def _post_shutdown(app: Any) -> None:
     runtime = runtime_of(app)
+    long_texts.joiner(app).stop()  # parts still held wait in the database for the next start
     if runtime.scheduler is not None:
         await runtime.scheduler.stop()
         runtime.scheduler = None

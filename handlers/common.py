@@ -108,16 +108,19 @@ def language(member: MemberView | None, context: FieldbotContext) -> str:
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Cut a long text at line breaks (or hard, if a line is too long) into sendable parts."""
+    """Cut a long text at line breaks (between words, if a line is too long) into sendable
+    parts."""
     parts: list[str] = []
     current = ""
     for line in text.splitlines(keepends=True):
-        while len(line) > limit:
+        while len(line) > limit:  # a line longer than a message: cut between words
             if current:
                 parts.append(current)
                 current = ""
-            parts.append(line[:limit])
-            line = line[limit:]
+            cut = line.rfind(" ", 0, limit)
+            cut = cut if cut > 0 else limit  # one word longer than a message: cut in it
+            parts.append(line[:cut])
+            line = line[cut:].lstrip(" ")
         if len(current) + len(line) > limit:
             parts.append(current)
             current = ""

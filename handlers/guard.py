@@ -1,4 +1,4 @@
-"""The first look at every update, before any feature sees it (handler group -1).
+"""The first look at every update, before any feature sees it (handler group -2).
 
 - A member's chat is their private chat with the bot. Whatever comes from a group, supergroup
   or channel goes no further: a command addressed to us gets one short answer pointing to the
@@ -24,7 +24,7 @@ from bot.core.config import LANGUAGES
 from bot.core.i18n import t
 from handlers.common import current_member, language, reply
 
-GROUP = -1  # before every feature's handlers (group 0)
+GROUP = -2  # before every other handler (long texts -1, features 0)
 
 
 def telegram_language(code: str | None) -> str | None:

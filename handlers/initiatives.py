@@ -13,7 +13,7 @@ from bot.context import FieldbotApp, FieldbotContext
 from bot.core import callbacks
 from bot.core.i18n import t
 from bot.core.timefmt import local
-from bot.services import drafts, initiatives, reports
+from bot.services import drafts, initiatives, notes, reports
 from bot.services.authz import Action, NotAllowed, authorize
 from bot.services.errors import ServiceError
 from bot.services.members import MemberView
@@ -49,7 +49,7 @@ async def start(update: Update, context: FieldbotContext) -> None:
     async with context.runtime.db.session() as session:
         data: dict[str, object] = {"text": "", "photos": []}
         await drafts.save(session, context.runtime.clock, member.id, "initiative", 1, data)
-    await reply_key(update, member.language, "initiative.ask", max=reports.MAX_NOTE)
+    await reply_key(update, member.language, "initiative.ask", max=notes.MAX_SENT)
 
 
 async def on_input(
@@ -70,7 +70,7 @@ async def on_input(
             data["photos"] = [*data["photos"], photo.file_id]
         added = (message.text or message.caption or "").strip()
         if added:
-            data["text"] = reports.checked_note(f"{data['text']}\n{added}".strip())
+            data["text"] = notes.checked_note(f"{data['text']}\n{added}".strip(), notes.MAX_SENT)
     except ServiceError as error:
         await reply(update, explain(lang, error) + "\n" + t(lang, "report.kept"), _buttons(lang))
         return

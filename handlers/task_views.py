@@ -24,10 +24,13 @@ from bot.services.errors import ServiceError
 from bot.services.members import MemberView
 from bot.services.notify import Button
 from bot.services.quiet import QuietHours
+from bot.services.reminder_text import cut_words
 from bot.services.reports import ReportKind
 from handlers import rollups
 from handlers.common import explain, pressed, reply
 from handlers.tasks import state_label
+
+EARLIER_NOTE = 500  # characters of an earlier report's note in a unit's history
 
 
 async def show_task(
@@ -72,6 +75,8 @@ def history_message(
     if not history.lines:
         rows.append(t(lang, "view.history_empty"))
     pending_moves = list(moves)
+    reported = [line for line in history.lines if line.report.kind == ReportKind.REPORT]
+    latest = reported[-1] if reported else None
     for line in history.lines:
         while pending_moves and pending_moves[0].at <= line.report.received_at:
             rows.append(_move_history_line(lang, pending_moves.pop(0), tz))
@@ -89,8 +94,10 @@ def history_message(
                 files=len(report.attachments),
             )
         )
-        if report.note:
-            rows.append(f"   “{report.note[:500]}”")
+        if report.note:  # the latest report's whole (alerts point here for it), others begun
+            whole = line is latest
+            note, cut = (report.note, False) if whole else cut_words(report.note, EARLIER_NOTE)
+            rows.append(f"   “{note}{'…' if cut else ''}”")
     rows += [_move_history_line(lang, move, tz) for move in pending_moves]
     if not history.can_return:
         return "\n".join(rows), None

@@ -12,7 +12,23 @@ if TYPE_CHECKING:
     from bot.emulator.server import BotApiEmulator
 
 
+MAX_TEXT = 4096  # characters Telegram carries in one message
 PATIENCE = 30.0  # seconds; only a failing test waits this long on a busy machine
+
+
+def phone_parts(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """A long text cut as a phone cuts it: at the last space or line break within the limit
+    (that character dropped), or at the limit itself when a part has none."""
+    parts = []
+    while len(text) > limit:
+        cut = max(text.rfind(" ", 0, limit + 1), text.rfind("\n", 0, limit + 1))
+        if cut <= 0:
+            parts.append(text[:limit])
+            text = text[limit:]
+        else:
+            parts.append(text[:cut])
+            text = text[cut + 1 :]
+    return [*parts, text]
 
 
 class Person:
@@ -38,9 +54,13 @@ class Person:
         """Type ``text`` (a command if it starts with /) and send it.
 
         ``written_at`` (epoch seconds) is when the phone says it was written: a message that
-        waited for coverage arrives later than that.
+        waited for coverage arrives later than that. A text longer than Telegram carries goes
+        as a phone sends it: in parts, one message each (the last one is returned).
         """
-        return self._post(written_at, text=text)
+        parts = phone_parts(text)
+        for part in parts[:-1]:
+            self._post(written_at, text=part)
+        return self._post(written_at, text=parts[-1])
 
     def send_document(
         self,

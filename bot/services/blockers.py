@@ -34,6 +34,7 @@ from bot.core.timefmt import local
 from bot.services.authz import Action, Actor, require
 from bot.services.errors import ServiceError
 from bot.services.members import coordinators_over
+from bot.services.notes import MAX_SENT, checked_note, passage
 from bot.services.notify import Button, Notifier, Priority, inline_keyboard
 from bot.services.plans import report_button
 from bot.services.quiet import QuietHours
@@ -113,7 +114,8 @@ def alert_text(lang: str, task: Task, unit: Unit, report: TaskReport, tz: ZoneIn
         at=at,
     )
     if report.note:
-        text += "\n" + t(lang, "alerts.blocker_note", note=report.note)
+        note = passage(lang, report.note, task.id, unit.code)
+        text += "\n" + t(lang, "alerts.blocker_note", note=note)
     return text + "\n" + t(lang, "alerts.blocker_footer")
 
 
@@ -293,7 +295,7 @@ async def note_added(
             "report.blocked_more",
             id=task.id,
             unit=unit.name,
-            note=note.strip(),
+            note=passage(member.language, note.strip(), task.id, unit.code),
             priority=Priority.URGENT,
         )
     return len(coordinators)
@@ -420,10 +422,8 @@ async def resolve(
     quiet: QuietHours | None = None,
 ) -> Handled:
     """✅ Đã gỡ vướng mắc, with what was done: the unit hears it and carries on."""
-    from bot.services.reports import checked_note  # reports imports this module
-
     _, task, unit = await _open(session, actor, task_id, unit_id)
-    text = checked_note(note)
+    text = checked_note(note, MAX_SENT)
     if not text:
         raise BlockerError("alerts.resolution_needed")
     now = clock.now()

@@ -13,9 +13,10 @@ from bot.core.clock import Clock
 from bot.core.i18n import t
 from bot.services.authz import Action, Actor, require
 from bot.services.members import coordinators_over
+from bot.services.notes import MAX_SENT, checked_note
 from bot.services.notify import Button, Copy, Notifier, Priority
 from bot.services.quiet import QuietHours
-from bot.services.reports import ReportError, checked_note
+from bot.services.reports import ReportError
 from storage.models import Initiative
 from storage.repositories.members import MemberRepository
 from storage.repositories.tasks import InitiativeRepository
@@ -56,7 +57,7 @@ async def submit(
 ) -> Submitted:
     """Save the initiative and show it to the coordinators above, who may feature it."""
     require(actor, Action.SUBMIT_INITIATIVE, actor.unit_path)
-    body = checked_note(text)
+    body = checked_note(text, MAX_SENT)
     if not body:
         raise ReportError("initiative.empty")
     if len(photos) > MAX_PHOTOS:

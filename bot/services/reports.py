@@ -20,12 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core import callbacks
 from bot.core.clock import Clock
 from bot.core.i18n import t
-from bot.core.parsing import clean_text, has_visible
+from bot.core.parsing import has_visible
 from bot.core.timefmt import local
 from bot.services import blockers
 from bot.services.authz import Action, Actor, require
 from bot.services.errors import ServiceError
 from bot.services.members import coordinators_over
+from bot.services.notes import MAX_NOTE, MAX_SENT, checked_note, passage
 from bot.services.notify import Button, Notifier, Priority
 from bot.services.plans import report_button
 from bot.services.quiet import QuietHours
@@ -36,7 +37,6 @@ from storage.repositories.outbox import OutboxRepository
 from storage.repositories.tasks import PlanRepository, TaskRepository
 from storage.repositories.units import UnitRepository, parent_path
 
-MAX_NOTE = 3000  # with the header, a forwarded note stays within one 4096-character message
 MAX_ATTACHMENTS = 10
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024  # the most the Bot API lets a bot download (getFile)
@@ -101,16 +101,6 @@ def check_attachment(kind: str, size: int | None, file_name: str | None) -> None
         raise ReportError("report.wrong_file_type", name=file_name or "?")
     if size is not None and size > MAX_DOCUMENT_BYTES:
         raise ReportError("report.file_too_large", mb=MAX_DOCUMENT_BYTES // 2**20)
-
-
-def checked_note(note: str) -> str:
-    """The note as the database can keep it (no NUL); only invisible characters count as none."""
-    cleaned = clean_text(note).strip()
-    if not has_visible(cleaned):
-        return ""
-    if len(cleaned) > MAX_NOTE:
-        raise ReportError("report.note_too_long", max=MAX_NOTE, length=len(cleaned))
-    return cleaned
 
 
 def checked_progress(state: TaskState, progress: int | None) -> int:
@@ -314,7 +304,7 @@ async def _regressed(
             new=report.progress,
             state=t(lang, f"report.state_{report.state}"),
             at=local(report.reported_at, tz),
-            reason=report.note,
+            reason=passage(lang, report.note, task.id, unit.code),
             keyboard=unit_buttons(lang, task.id, unit.id),
             ref=f"task:{task.id}:regressed:u{unit.id}",
         )
@@ -344,7 +334,7 @@ async def return_report(
     require(actor, Action.RETURN_REPORT, unit.path)
     if task.closed_at is not None:
         raise ReportError("report.closed", id=task_id)
-    comment = checked_note(comment)
+    comment = checked_note(comment, MAX_SENT)
     if not comment:
         raise ReportError("report.comment_needed")
     now = clock.now()

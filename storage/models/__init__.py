@@ -18,6 +18,7 @@ from storage.models.base import (
     UTCDateTime,
 )
 from storage.models.delivery import (
+    HeldPart,
     OutboxMessage,
     ReminderPause,
     SweepMark,
@@ -59,6 +60,7 @@ __all__ = [
     "DirectiveCount",
     "DirectiveTarget",
     "Draft",
+    "HeldPart",
     "Initiative",
     "Invitation",
     "Member",

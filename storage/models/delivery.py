@@ -1,4 +1,5 @@
-"""What goes out and when: the outbox, reminder pauses, the sweeps' marks."""
+"""Messages in and out: the outbox, long texts held until their last part, reminder pauses,
+the sweeps' marks."""
 
 from __future__ import annotations
 
@@ -74,3 +75,15 @@ class SweepMark(Base):
 
     job: Mapped[str] = mapped_column(CleanString(40), primary_key=True)
     at: Mapped[datetime]
+
+
+class HeldPart(Base):
+    """A part of a long text the member's phone split (Telegram carries 4,096 characters a
+    message), kept until the rest arrives so the text is read whole (``handlers/long_texts.py``)."""
+
+    __tablename__ = "held_parts"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    update: Mapped[dict[str, Any]]  # the update as Telegram sent it
+    held_at: Mapped[datetime]

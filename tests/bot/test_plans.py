@@ -13,6 +13,7 @@ from bot.core.clock import ManualClock
 from bot.services import plan_import, plans, reports
 from bot.services.authz import NotAllowed
 from bot.services.directives import Target
+from bot.services.notes import NoteError
 from bot.services.plan_import import PlanImportError, PlanSpec
 from bot.services.reports import ReportError
 from storage.models import OutboxMessage, Plan, Role, TaskAssignment, TaskReport, TaskState
@@ -185,9 +186,9 @@ async def test_reports_keep_history_and_the_latest_is_the_status(
         await reports.submit_report(
             session, clock, officer.actor, task_id, TaskState.BLOCKED, 101, TZ
         )
-    with pytest.raises(ReportError, match="report.note_too_long"):
+    with pytest.raises(NoteError, match="report.note_too_long"):
         await reports.submit_report(
-            session, clock, officer.actor, task_id, TaskState.DONE, None, TZ, note="x" * 3001
+            session, clock, officer.actor, task_id, TaskState.DONE, None, TZ, note="x" * 12_001
         )
 
 

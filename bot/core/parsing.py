@@ -160,3 +160,24 @@ def has_visible(text: str) -> bool:
 def _shown(text: str) -> str:
     """Input quoted for an error message, cut short (a 5,000-digit number is not repeated)."""
     return repr(text[:40] + ("…" if len(text) > 40 else ""))
+
+
+def without_marks(text: str) -> str:
+    """Lower case, without tone marks (``đ`` as ``d``), spaces collapsed: Vietnamese as people
+    type it on a phone with or without its marks (``"Trước  Ngày"`` → ``"truoc ngay"``)."""
+    decomposed = unicodedata.normalize("NFD", text.lower().replace("đ", "d"))
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+
+
+_VI_UNITS = {"phut": "m", "gio": "h", "tieng": "h", "ngay": "d", "tuan": "w"}
+_VI_PART = re.compile(r"([0-9]{1,19}) ?(phut|gio|tieng|ngay|tuan)\b")
+
+
+def vietnamese_duration(text: str) -> str | None:
+    """``"3 ngày"``, ``"36 giờ"``, ``"1 tuần 2 ngày"`` written as ``3d``/``36h``/``1w2d``
+    (for ``parse_duration``); None when the text is not such a duration."""
+    folded = without_marks(text)
+    parts = _VI_PART.findall(folded)
+    if not parts or _VI_PART.sub("", folded).strip():
+        return None
+    return "".join(count + _VI_UNITS[unit] for count, unit in parts)

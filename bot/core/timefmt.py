@@ -6,7 +6,14 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.i18n import t
-from bot.core.parsing import MAX_DURATION, MAX_YEAR, MIN_YEAR, ParseError, parse_duration
+from bot.core.parsing import (
+    MAX_DURATION,
+    MAX_YEAR,
+    MIN_YEAR,
+    ParseError,
+    parse_duration,
+    vietnamese_duration,
+)
 
 
 def local(moment: datetime, tz: ZoneInfo) -> str:
@@ -26,13 +33,16 @@ _MAX_TYPED = 40  # longer than any form above: not a deadline, and not worth par
 
 
 def parse_when(text: str, now: datetime, tz: ZoneInfo) -> datetime | None:
-    """A deadline typed by a person: ``36h``/``3d`` from now, or a local date and time.
+    """A deadline typed by a person: ``36h``/``3d`` (``36 giờ``/``3 ngày``) from now, or a
+    local date and time.
 
     ``None`` for anything else, including a number without a unit (``5``: five what?), digits
     that are not ASCII, and moments further than ten years away (a typo, and a date overflow).
     The caller decides whether a moment in the past is acceptable.
     """
     cleaned = " ".join(text.strip().split())
+    if len(cleaned) <= _MAX_TYPED:
+        cleaned = vietnamese_duration(cleaned) or cleaned  # "3 ngày", "36 giờ" → 3d, 36h
     if not cleaned or len(cleaned) > _MAX_TYPED or not cleaned.isascii():
         return None
     try:

@@ -15,7 +15,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.core.i18n import t
-from bot.core.parsing import clean_text, has_visible
+from bot.core.parsing import clean_text, has_visible, without_marks
 from bot.core.timefmt import local, until
 from bot.services.errors import ServiceError
 from storage.models import Directive, Urgency
@@ -57,8 +57,7 @@ class DirectiveError(ServiceError):
 
 def _folded(text: str) -> str:
     """Lower case without tone marks or spaces: what people type for a level."""
-    decomposed = unicodedata.normalize("NFD", text.strip().lower().replace("đ", "d"))
-    return "".join(c for c in decomposed if c.isalnum())
+    return "".join(c for c in without_marks(text) if c.isalnum())
 
 
 # Folded: the stored values (hoa_toc → hoatoc), Vietnamese with or without tone marks, English.

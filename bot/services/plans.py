@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core import callbacks
 from bot.core.clock import Clock
 from bot.core.i18n import t
-from bot.core.parsing import clean_text, has_visible
+from bot.core.parsing import clean_text, has_visible, without_marks
 from bot.core.timefmt import local, parse_when, within_bounds
 from bot.services.authz import Action, Actor, require
 from bot.services.directives import Target, resolve
@@ -34,6 +34,13 @@ _RELATIVE = re.compile(
     r"^event\s*(?:(?P<sign>[+-])\s*(?P<count>\d{1,3})\s*(?P<unit>[dw]))?(?:\s+(?P<hm>\d{1,2}:\d{2}))?$",
     re.IGNORECASE,
 )
+# The same in Vietnamese, read without tone marks: "14 ngày trước ngày tổ chức", "17:00 2 tuần
+# trước ngày tổ chức", "1 ngày sau ngày tổ chức 08:00", "ngày tổ chức".
+_VI_RELATIVE = re.compile(
+    r"(?:(?P<hm>[0-9]{1,2}:[0-9]{2}),? )?"
+    r"(?:(?P<count>[0-9]{1,3}) ?(?P<unit>ngay|tuan) (?P<sign>truoc|sau) )?"
+    r"(?:ngay )?(?:to chuc|su kien)(?:,? (?P<hm2>[0-9]{1,2}:[0-9]{2}))?"
+)
 
 
 class PlanError(ServiceError):
@@ -51,19 +58,28 @@ class TaskSent:
 
 def event_offset(text: str) -> int | None:
     """Minutes from the start of the event day for a deadline typed relative to the event
-    (``event-14d`` is -14 days at 23:59); None for any other deadline."""
+    (``event-14d`` or ``14 ngày trước ngày tổ chức`` is -14 days at 23:59); None for any
+    other deadline."""
     cleaned = " ".join(text.strip().split())
-    match = _RELATIVE.fullmatch(cleaned) if cleaned.isascii() and len(cleaned) <= 40 else None
-    if match is None:
+    if len(cleaned) > 60:
         return None
-    days = int(match["count"] or 0) * (7 if (match["unit"] or "d").lower() == "w" else 1)
+    if cleaned.isascii() and (match := _RELATIVE.fullmatch(cleaned)):
+        before, hm = match["sign"] == "-", match["hm"]
+    elif (match := _VI_RELATIVE.fullmatch(without_marks(cleaned))) and not (
+        match["hm"] and match["hm2"]  # one time of day, before or after
+    ):
+        before, hm = match["sign"] == "truoc", match["hm"] or match["hm2"]
+    else:
+        return None
+    weeks = (match["unit"] or "d").lower() in ("w", "tuan")
+    days = int(match["count"] or 0) * (7 if weeks else 1)
     at = DEADLINE_TIME
-    if match["hm"]:
-        hour, minute = (int(part) for part in match["hm"].split(":"))
+    if hm:
+        hour, minute = (int(part) for part in hm.split(":"))
         if hour > 23 or minute > 59:
             return None
         at = time(hour, minute)
-    return (-days if match["sign"] == "-" else days) * 1440 + at.hour * 60 + at.minute
+    return (-days if before else days) * 1440 + at.hour * 60 + at.minute
 
 
 def from_event(event_date: date, offset: int, now: datetime, tz: ZoneInfo) -> datetime | None:
@@ -77,17 +93,18 @@ def from_event(event_date: date, offset: int, now: datetime, tz: ZoneInfo) -> da
 
 
 def parse_deadline(text: str, event_date: date, now: datetime, tz: ZoneInfo) -> datetime | None:
-    """``event-14d``, ``event-2w 17:00``, ``event``, an ISO date(-time), or a local date.
+    """``event-14d``, ``event-2w 17:00``, ``event`` (or the same in Vietnamese: ``14 ngày trước
+    ngày tổ chức``), an ISO date(-time), a local date, or ``3d``/``3 ngày`` from now.
 
     None for anything else: digits other than ASCII, a bare number (``5``: five what?), or a
     moment outside the years people plan for (which would also overflow the date type).
     """
     cleaned = " ".join(text.strip().split())
+    offset = event_offset(cleaned)
+    if offset is not None:
+        return from_event(event_date, offset, now, tz)
     if not cleaned.isascii() or len(cleaned) > 40:
-        return None
-    if _RELATIVE.fullmatch(cleaned):
-        offset = event_offset(cleaned)
-        return None if offset is None else from_event(event_date, offset, now, tz)
+        return parse_when(cleaned, now, tz)  # "3 ngày", "36 giờ"
     try:
         parsed = datetime.fromisoformat(cleaned)
     except ValueError:

@@ -227,7 +227,7 @@ def test_plan_import_reports_each_bad_line_and_then_imports(
     plan.write_text("title,deadline,assign\nRà soát,event-14d,level:commune\nX,hôm nay,subtree\n")
     options = ("--code", "333/KH-BCĐ", "--title", "Ngày hội", "--event-date", "2031-08-19")
     assert run(config_file, "plan", "import", str(plan), *options, "--owner", "HN") == 1
-    assert "Dòng 3: thời hạn 'hôm nay' không hợp lệ" in capsys.readouterr().err
+    assert "Dòng 3: thời hạn “hôm nay” không hợp lệ" in capsys.readouterr().err
     plan.write_text("title,deadline,assign\nRà soát,event-14d,level:commune\n")
     assert run(config_file, "plan", "import", str(plan), *options, "--owner", "HN") == 0
     assert "Đã nhập kế hoạch 333/KH-BCĐ (mới): 1 nhiệm vụ, 2 lượt" in capsys.readouterr().out

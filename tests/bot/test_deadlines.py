@@ -137,13 +137,41 @@ def test_a_deadline_relative_to_the_event_keeps_its_offset() -> None:
     assert plans.event_offset("event") == 23 * 60 + 59
     for absolute in ("3d", "2026-08-01", "17:00 01/08/2026", "event-1d 25:00", "soon"):
         assert plans.event_offset(absolute) is None
-    for typed in ("event-14d", "event-2w 17:00", "event+3d 08:30"):
+    for typed in (
+        "event-14d",
+        "event-2w 17:00",
+        "event+3d 08:30",
+        "14 ngày trước ngày tổ chức",
+        "17:00 2 tuần trước ngày tổ chức",
+        "3 ngày sau ngày tổ chức 08:30",
+    ):
         offset = plans.event_offset(typed)
         assert offset is not None
         moved = date(2026, 8, 26)
         assert plans.from_event(moved, offset, now, TZ) == plans.parse_deadline(
             typed, moved, now, TZ
         )
+
+
+async def test_the_event_relative_deadline_reads_in_vietnamese_with_or_without_marks() -> None:
+    assert plans.event_offset("14 ngày trước ngày tổ chức") == plans.event_offset("event-14d")
+    assert plans.event_offset("14 ngay truoc ngay to chuc") == plans.event_offset("event-14d")
+    assert plans.event_offset("17:00, 2 TUẦN trước  ngày tổ chức") == plans.event_offset(
+        "event-2w 17:00"
+    )
+    assert plans.event_offset("1 ngày sau ngày tổ chức 08:00") == plans.event_offset(
+        "event+1d 08:00"
+    )
+    assert plans.event_offset("ngày tổ chức") == plans.event_offset("event")
+    for unread in (
+        "14 ngày trước",  # before what?
+        "17:00 ngày tổ chức 08:00",  # two times of day
+        "25:00 ngày tổ chức",
+        "٥ ngày trước ngày tổ chức",
+        "1000 ngày trước ngày tổ chức",
+        "14 ngày trước ngày tổ chức " + "x" * 60,
+    ):
+        assert plans.event_offset(unread) is None, unread
 
 
 async def test_a_move_tells_pending_units_once_restarts_them_and_keeps_the_old_deadline(

@@ -25,6 +25,7 @@ from bot.core.parsing import (
     parse_int,
     parse_percent,
     parse_positive_duration,
+    vietnamese_duration,
 )
 from bot.core.timefmt import parse_when
 from bot.services.plans import parse_deadline
@@ -149,7 +150,20 @@ def test_typed_deadlines_are_none_or_within_ten_years(text: str) -> None:
     assert deadline is None or MIN_YEAR <= deadline.year <= MAX_YEAR
 
 
-@pytest.mark.parametrize("text", ["5", "99999999999d", "٥d", "²h", "31/12/9999", "0001-01-01"])
+@pytest.mark.parametrize(
+    ("typed", "written"),
+    [("3 ngày", "3d"), ("36 giờ", "36h"), ("36 GIO", "36h"), ("1 tuần 2 ngày", "1w2d"),
+     ("90 phút", "90m"), ("2 tiếng", "2h"), ("3ngày", "3d")],
+)  # fmt: skip
+def test_a_duration_typed_in_vietnamese_is_read_as_its_short_form(typed: str, written: str) -> None:
+    assert vietnamese_duration(typed) == written
+    assert parse_when(typed, NOW, TZ) == parse_when(written, NOW, TZ) is not None
+
+
+@pytest.mark.parametrize(
+    "text", ["5", "99999999999d", "٥d", "²h", "31/12/9999", "0001-01-01", "99999999999 ngày",
+             "٥ ngày", "3 ngày rưỡi", "ngày", "3 tháng"],
+)  # fmt: skip
 def test_deadlines_that_were_taken_wrongly_are_refused(text: str) -> None:
     assert parse_when(text, NOW, TZ) is None
     assert parse_deadline(text, date(2027, 8, 19), NOW, TZ) is None

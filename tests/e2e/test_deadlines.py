@@ -26,7 +26,8 @@ async def _task(env: BotEnv) -> Task:
 
 
 async def _assign(coordinator: Person) -> SimMessage:
-    """A plan for 19/08/2030 and a task to the communes due "event-14d", typed."""
+    """A plan for 19/08/2030 and a task to the communes due 14 days before it, typed as the
+    field writes it."""
     await coordinator.ask("/plan")
     await coordinator.ask("333/KH-BCĐ")
     await coordinator.ask("Ngày hội toàn dân bảo vệ ANTQ")
@@ -39,7 +40,7 @@ async def _assign(coordinator: Person) -> SimMessage:
     targets = await coordinator.next_message()
     await coordinator.press(targets, "Xã/Phường")
     await coordinator.next_message()  # the deadline step
-    preview = await coordinator.ask("event-14d")
+    preview = await coordinator.ask("14 ngày trước ngày tổ chức")
     assert "23:59 05/08/2030" in preview.body, preview.body
     await coordinator.press(preview, "Giao")
     return await coordinator.next_message()

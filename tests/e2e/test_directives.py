@@ -180,7 +180,7 @@ async def test_compose_rejects_bad_input_and_keeps_the_form(env: BotEnv) -> None
     assert "Không tìm thấy đơn vị" in unknown.body
     deadline = await coordinator.ask("HN-BD-PX")
     assert "Bước 3/5" in deadline.body
-    assert "Không hiểu thời hạn" in (await coordinator.ask("sớm nhất có thể")).body
+    assert "Không đọc được thời hạn" in (await coordinator.ask("sớm nhất có thể")).body
     urgency = await coordinator.ask("36h")
     assert "Bước 4/5" in urgency.body
     assert "Đã hủy" in (await coordinator.ask("/cancel")).body

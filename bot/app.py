@@ -13,7 +13,7 @@ from telegram import BotCommand
 from telegram.error import TelegramError
 from telegram.ext import ApplicationBuilder, ContextTypes
 
-from bot.context import RUNTIME_KEY, FieldbotApp, FieldbotContext
+from bot.context import RUNTIME_KEY, FieldbotApp, FieldbotContext, runtime_of
 from bot.core.clock import Clock, SystemClock
 from bot.core.config import Config
 from bot.core.i18n import t
@@ -91,6 +91,7 @@ def build_application(config: Config, clock: Clock | None = None) -> FieldbotApp
         .concurrent_updates(CONCURRENT_UPDATES)
         .rate_limiter(PacedRateLimiter(pacer, spacing))
         .post_init(_post_init)
+        .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
     )
     app = cast(FieldbotApp, builder.build())
@@ -104,11 +105,6 @@ def build_application(config: Config, clock: Clock | None = None) -> FieldbotApp
     for module in HANDLER_MODULES:
         module.register(app)
     return app
-
-
-def runtime_of(app: FieldbotApp) -> Runtime:
-    runtime: Runtime = app.bot_data[RUNTIME_KEY]
-    return runtime
 
 
 async def _post_init(app: Any) -> None:
@@ -146,7 +142,9 @@ async def _post_init(app: Any) -> None:
     log.info("fieldbot started as @%s", runtime.bot_username)
 
 
-async def _post_shutdown(app: Any) -> None:
+async def _post_stop(app: Any) -> None:
+    """After the last update is handled, before the bot's HTTP session closes: the sender
+    finishes the calls it has under way and records them, so a restart repeats nothing."""
     runtime = runtime_of(app)
     long_texts.joiner(app).stop()  # parts still held wait in the database for the next start
     if runtime.scheduler is not None:
@@ -158,6 +156,11 @@ async def _post_shutdown(app: Any) -> None:
     if runtime.sender is not None:
         await runtime.sender.stop()
         runtime.sender = None
+
+
+async def _post_shutdown(app: Any) -> None:
+    await _post_stop(app)  # a start that failed half-way never reached post_stop
+    runtime = runtime_of(app)
     if runtime.db is not None:
         await runtime.db.dispose()
 

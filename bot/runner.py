@@ -57,17 +57,18 @@ async def serve(
 ) -> None:
     """Poll for updates until ``stop`` is set, then shut down cleanly.
 
-    Mirrors ``Application.run_polling``: initialize, post_init, start, poll; and in reverse.
+    Mirrors ``Application.run_polling``: initialize, post_init, start, poll; and in reverse
+    (stop polling, stop, post_stop, shutdown, post_shutdown).
     An unreachable Bot API at start is retried with back-off until it answers or ``stop`` is set.
     """
     app = build_application(config, clock)
     if not await _reach_bot_api(app, config, stop):
         return
+    assert app.updater is not None  # noqa: S101 - the builder always makes one here
     try:
         if app.post_init is not None:
             await app.post_init(app)
         await app.start()
-        assert app.updater is not None  # noqa: S101 - the builder always makes one here
         await app.updater.start_polling(
             poll_interval=0.0,
             timeout=config.telegram.poll_timeout,
@@ -77,9 +78,16 @@ async def serve(
         if started is not None:
             started.set()
         await stop.wait()
-        await app.updater.stop()
-        await app.stop()
     finally:
+        # The order of a clean stop: no new updates, the ones in hand handled, then the
+        # sender's calls under way finished and recorded (post_stop), and only then the
+        # HTTP session closed (shutdown) — a call cut off there would be sent again.
+        if app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        if app.post_stop is not None:
+            await app.post_stop(app)
         await app.shutdown()
         if app.post_shutdown is not None:
             await app.post_shutdown(app)

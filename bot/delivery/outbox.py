@@ -46,6 +46,7 @@ MAX_BAN_HELD = 120.0  # a ban longer than this sends the row back to the table
 HOLD_IN_MEMORY = 2.0  # rows whose chat is busy for longer go back to the table
 EDIT_WAIT = timedelta(seconds=1)
 BUSY_RETRY = 0.02
+STOP_WAIT = 10.0  # seconds a stop waits for calls under way before cutting them off
 
 
 BOT_METHODS = {
@@ -138,22 +139,44 @@ class OutboxSender:
         self._lease_task = asyncio.create_task(self._keep_leases(), name="outbox-leases")
 
     async def stop(self) -> None:
+        """Stop claiming and sending; let the calls under way finish (at most ``STOP_WAIT``)
+        and record their outcomes; give back the rows claimed but not sent. Called while the
+        bot's HTTP session is still open, so a restart neither loses nor repeats a message."""
         self._stopping.set()
         self._wake.set()
         self._rows.set()
         await asyncio.gather(*self._loops, return_exceptions=True)
+        if self._in_flight:
+            _, late = await asyncio.wait(set(self._in_flight), timeout=STOP_WAIT)
+            for task in late:  # Telegram may have taken these: their leases decide
+                task.cancel()
+            if late:
+                log.warning("outbox: %d calls still under way at stop were cut off", len(late))
+            await asyncio.gather(*late, return_exceptions=True)
         if self._lease_task is not None:
             self._lease_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._lease_task
-        if self._in_flight:
-            await asyncio.gather(*self._in_flight, return_exceptions=True)
         for ready in self._ready:  # claimed but not sent: give them back now, not at lease end
             self._changes.append(
                 {"id": ready.id, "status": OutboxStatus.PENDING, "lease_until": None}
             )
         self._ready.clear()
         await self._flush()
+
+    async def _unless_stopped(self, waiting: Awaitable[object]) -> bool:
+        """Await ``waiting`` (a token, a slot) unless the sender stops first; True if it came."""
+        wanted = asyncio.ensure_future(waiting)
+        stopped = asyncio.ensure_future(self._stopping.wait())
+        await asyncio.wait((wanted, stopped), return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        if wanted.done():
+            wanted.result()
+            return True
+        wanted.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await wanted
+        return False
 
     def wake(self) -> None:
         """New rows were committed: look now instead of at the next poll."""
@@ -222,13 +245,17 @@ class OutboxSender:
                 if len(self._ready) < self._low_water():
                     self._wake.set()
                 bans_before = self.pacer.bans
-                await self.pacer.acquire()
+                if not await self._unless_stopped(self.pacer.acquire()):
+                    heapq.heappush(self._ready, head)  # given back by stop()
+                    break
                 if self.pacer.bans != bans_before:  # banned while waiting: line up with the
                     head.at = self.pacer.banned_until  # rows held back by the ban, in id order
                     heapq.heappush(self._ready, head)
                     continue
                 self.spacing.reserve(head.row.chat_id)
-                await self._slots.acquire()
+                if not await self._unless_stopped(self._slots.acquire()):
+                    heapq.heappush(self._ready, head)
+                    break
                 self._flying.add(head.id)
                 self._busy_chats.add(head.row.chat_id)
                 task = asyncio.create_task(self._deliver(head.row))

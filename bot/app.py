@@ -111,7 +111,10 @@ async def _post_init(app: Any) -> None:
     runtime = runtime_of(app)
     config = runtime.config
     runtime.db = Database(config.database.url, config.database.echo)
-    await upgrade(runtime.db.engine)
+    await runtime.db.reach()  # DatabaseUnreachable: the command line says it in one line
+    before, after = await upgrade(runtime.db.engine)
+    if before != after:
+        log.info("database schema upgraded from %s to %s", before or "empty", after)
     runtime.bot_username = config.telegram.bot_username or app.bot.username
     try:
         await app.bot.set_my_commands(

@@ -13,8 +13,9 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -79,6 +80,15 @@ def make_engine(url: str, echo: bool = False) -> AsyncEngine:
     return create_async_engine(url, echo=echo, pool_pre_ping=True)
 
 
+class DatabaseUnreachable(Exception):  # noqa: N818 - reads as what happened
+    """The database did not answer: where it was looked for (no password) and why, one line."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        super().__init__(f"{where}: {reason}")
+        self.where = where
+        self.reason = reason
+
+
 class Database:
     """Owns the engine and hands out transactional sessions."""
 
@@ -106,6 +116,18 @@ class Database:
     def saved_in_this_task() -> bool:
         """Whether a session opened in the current task committed a change (see above)."""
         return saved_in_this_task()
+
+    async def reach(self) -> None:
+        """Open one connection, or raise DatabaseUnreachable saying why (refused, unknown
+        host, no such database, wrong password)."""
+        try:
+            async with self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except (OSError, DBAPIError) as error:
+            where = make_url(self.url).render_as_string(hide_password=True)
+            cause = getattr(error, "orig", None) or error
+            reason = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+            raise DatabaseUnreachable(where, reason[:200]) from error
 
     async def dispose(self) -> None:
         await self.engine.dispose()

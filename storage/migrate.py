@@ -20,14 +20,18 @@ def alembic_config(connection: Connection | None = None) -> AlembicConfig:
     return cfg
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` inside one transaction."""
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> tuple[str | None, str | None]:
+    """Bring the schema to ``revision`` inside one transaction; the revisions before and after
+    (``None`` for an empty database)."""
+    from alembic.runtime.migration import MigrationContext
 
-    def _run(connection: Connection) -> None:
+    def _run(connection: Connection) -> tuple[str | None, str | None]:
+        before = MigrationContext.configure(connection).get_current_revision()
         command.upgrade(alembic_config(connection), revision)
+        return before, MigrationContext.configure(connection).get_current_revision()
 
     async with engine.begin() as connection:
-        await connection.run_sync(_run)
+        return await connection.run_sync(_run)
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:

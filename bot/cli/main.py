@@ -25,8 +25,8 @@ from bot.services import members as member_service
 from bot.services import onboarding
 from bot.services import units as unit_service
 from bot.services.authz import Actor
-from storage.db import Database
-from storage.migrate import current_revision, upgrade
+from storage.db import Database, DatabaseUnreachable
+from storage.migrate import upgrade
 from storage.models import Role
 
 EXIT_USAGE = 2
@@ -43,11 +43,13 @@ def secrets_of(config: Config) -> list[str]:
     return [config.telegram.token, str(password or "")]
 
 
-def setup_logging(config: Config, level: str) -> None:
-    """Log to stderr, every handler behind the filter that masks secrets."""
+def setup_logging(config: Config, level: str, verbose: bool = False) -> None:
+    """Log to stderr, every handler behind the filter that masks secrets. Alembic's lines
+    (which migration ran, which dialect) only with ``-v``."""
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger().setLevel(level)
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(level if verbose else logging.WARNING)
     logsafe.install(secrets_of(config))
 
 
@@ -55,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fieldbot", description="Field coordination bot")
     parser.add_argument(
         "--config", help="path to config.toml (default: $FIELDBOT_CONFIG or ./config.toml)"
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="log what happens, migrations included"
     )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="run the bot against Telegram (needs a token)")
@@ -106,13 +111,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(t(None, "cli.config_error", key=exc.key, message=exc.message), file=sys.stderr)
         return EXIT_USAGE
-    setup_logging(config, "WARNING" if args.command == "demo" else config.logging.level.upper())
+    # The bot logs at the configured level; a one-off command only says what went wrong,
+    # unless -v asks for the rest.
+    level = config.logging.level.upper() if args.command == "run" or args.verbose else "WARNING"
+    setup_logging(config, level, args.verbose)
     if args.command == "run":
         return _run(config)
     if args.command == "demo":
         from bot.demo.main import run_demo
 
         return asyncio.run(run_demo(quiet=args.quiet))
+    if args.command == "db":  # db upgrade: the migrations are the command itself
+        return asyncio.run(_db_upgrade(config))
     action = _ACTIONS[(args.command, getattr(args, f"{args.command}_command"))]
     return asyncio.run(_with_db(config, lambda db: action(config, db, args)))
 
@@ -127,28 +137,59 @@ def _run(config: Config) -> int:
     from bot.runner import run_forever
 
     try:
+        asyncio.run(_reach_database(config))  # before waiting for Telegram, say it now
         run_forever(config)
     except InvalidToken:  # its message carries the token: say it plainly instead
         print(t(lang, "cli.token_rejected"), file=sys.stderr)
         return EXIT_USAGE
+    except DatabaseUnreachable as error:
+        _unreachable(lang, error)
+        return EXIT_FAILED
     except Exception:  # the traceback goes through the logs, where secrets are masked
         log.critical("fieldbot stopped on an error", exc_info=True)
         return EXIT_FAILED
     return 0
 
 
-async def _with_db(config: Config, body: Callable[[Database], Awaitable[int]]) -> int:
-    db = Database(config.database.url, config.database.echo)
+async def _reach_database(config: Config) -> None:
+    db = Database(config.database.url)
     try:
-        await upgrade(db.engine)
-        return await body(db)
+        await db.reach()
     finally:
         await db.dispose()
 
 
-async def _db_upgrade(config: Config, db: Database, args: argparse.Namespace) -> int:
-    print(t(config.default_language, "cli.db_upgraded", revision=await current_revision(db.engine)))
-    return 0
+def _unreachable(lang: str, error: DatabaseUnreachable) -> None:
+    print(t(lang, "cli.db_unreachable", where=error.where, reason=error.reason), file=sys.stderr)
+
+
+async def _with_db(
+    config: Config, body: Callable[[Database], Awaitable[int]], migrate: bool = True
+) -> int:
+    db = Database(config.database.url, config.database.echo)
+    try:
+        await db.reach()
+        if migrate:
+            await upgrade(db.engine)
+        return await body(db)
+    except DatabaseUnreachable as error:
+        _unreachable(config.default_language, error)
+        return EXIT_FAILED
+    finally:
+        await db.dispose()
+
+
+async def _db_upgrade(config: Config) -> int:
+    async def body(db: Database) -> int:
+        before, after = await upgrade(db.engine)
+        lang = config.default_language
+        if before == after:
+            print(t(lang, "cli.db_current", revision=after))
+        else:
+            print(t(lang, "cli.db_upgraded", before=before or "—", revision=after))
+        return 0
+
+    return await _with_db(config, body, migrate=False)
 
 
 async def _units_import(config: Config, db: Database, args: argparse.Namespace) -> int:
@@ -261,7 +302,6 @@ async def _members_list(config: Config, db: Database, args: argparse.Namespace) 
 _ACTIONS: dict[
     tuple[str, str], Callable[[Config, Database, argparse.Namespace], Awaitable[int]]
 ] = {
-    ("db", "upgrade"): _db_upgrade,
     ("units", "import"): _units_import,
     ("units", "list"): _units_list,
     ("invite", "create"): _invite_create,

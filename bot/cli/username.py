@@ -32,9 +32,11 @@ async def bot_username(config: Config, lang: str) -> str | None:
     except InvalidToken:  # its message carries the token
         print(t(lang, "cli.token_rejected"), file=sys.stderr)
         return None
-    except TelegramError:  # Telegram unreachable: the username cannot be learnt now
-        log.warning("could not ask Telegram for the bot's username", exc_info=True)
-        username = None
+    except TelegramError as error:  # Telegram unreachable: the username cannot be learnt now
+        log.debug("could not ask Telegram for the bot's username", exc_info=True)
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+        print(t(lang, "cli.telegram_unreachable", reason=reason), file=sys.stderr)
+        return None
     if not username:
         print(t(lang, "cli.need_username"), file=sys.stderr)
     return username
